@@ -1,0 +1,193 @@
+//! The request event ALB sends to a Lambda target, and its conversion into an `http::Request`.
+
+use aws_lambda_events::alb::AlbTargetGroupRequestContext;
+use axum::body::Body;
+use http::{HeaderName, HeaderValue, Method, Request, Uri, header::HOST};
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+
+use super::{HeaderMode, body, uri};
+
+/// The ALB request event.
+///
+/// An own type rather than `aws_lambda_events::alb::AlbTargetGroupRequest` because that type
+/// turns a missing map and an empty map into the same value, so it cannot tell which header
+/// mode the target group is in, and it cannot be serialized with only one header pair as a
+/// real event carries (the local emulator writes events with this type). Maps keep the order
+/// of the JSON document.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AlbEvent {
+    /// Carries the target group ARN; its presence is what marks an ALB event.
+    pub request_context: AlbTargetGroupRequestContext,
+    /// The HTTP method.
+    pub http_method: String,
+    /// The path, as the client sent it.
+    pub path: String,
+    /// Single-value mode: raw (still percent-encoded) query parameters, last value wins.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query_string_parameters: Option<IndexMap<String, String>>,
+    /// Multi-value mode: raw query parameters with every value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub multi_value_query_string_parameters: Option<IndexMap<String, Vec<String>>>,
+    /// Single-value mode: lowercase header names, last value wins.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub headers: Option<IndexMap<String, String>>,
+    /// Multi-value mode: lowercase header names with every value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub multi_value_headers: Option<IndexMap<String, Vec<String>>>,
+    /// The body, base64 when `is_base64_encoded`.
+    #[serde(default)]
+    pub body: Option<String>,
+    /// Whether `body` is base64.
+    #[serde(default)]
+    pub is_base64_encoded: bool,
+}
+
+/// Why an event could not become a request; answered with 400.
+#[derive(Debug, PartialEq, Eq)]
+pub enum EventError {
+    /// The JSON does not have the shape of an ALB event.
+    NotAnAlbEvent(String),
+    /// The method is not a valid HTTP method.
+    InvalidMethod(String),
+    /// The path is empty or does not start with `/`.
+    InvalidPath(String),
+    /// A header name or value cannot be carried by HTTP.
+    InvalidHeader(String),
+    /// `isBase64Encoded` is true but the body is not valid base64.
+    InvalidBase64Body,
+}
+
+impl std::fmt::Display for EventError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EventError::NotAnAlbEvent(reason) => write!(f, "not an ALB target-group event: {reason}"),
+            EventError::InvalidMethod(method) => write!(f, "invalid HTTP method {method:?}"),
+            EventError::InvalidPath(path) => write!(f, "invalid path {path:?}: it must start with '/'"),
+            EventError::InvalidHeader(name) => write!(f, "invalid header {name:?}"),
+            EventError::InvalidBase64Body => {
+                write!(f, "isBase64Encoded is true but the body is not valid base64")
+            }
+        }
+    }
+}
+
+impl std::error::Error for EventError {}
+
+impl HeaderMode {
+    /// The mode of an event, read from which header field it carries; works on events too
+    /// malformed to parse, so even the 400 answer uses the right field.
+    pub fn of_raw_event(event: &serde_json::Value) -> Self {
+        let present = |key: &str| event.get(key).is_some_and(|value| !value.is_null());
+        if present("multiValueHeaders") || present("multiValueQueryStringParameters") {
+            HeaderMode::MultiValue
+        } else {
+            HeaderMode::SingleValue
+        }
+    }
+}
+
+impl AlbEvent {
+    /// Parses an event, insisting on the ALB request context.
+    pub fn from_json(event: serde_json::Value) -> Result<Self, EventError> {
+        let event: AlbEvent = serde_json::from_value(event)
+            .map_err(|error| EventError::NotAnAlbEvent(error.to_string()))?;
+        if event.request_context.elb.target_group_arn.is_none() {
+            return Err(EventError::NotAnAlbEvent(
+                "requestContext.elb.targetGroupArn is missing".to_string(),
+            ));
+        }
+        Ok(event)
+    }
+
+    /// The header mode this event was sent in.
+    pub fn mode(&self) -> HeaderMode {
+        if self.multi_value_headers.is_some() || self.multi_value_query_string_parameters.is_some() {
+            HeaderMode::MultiValue
+        } else {
+            HeaderMode::SingleValue
+        }
+    }
+
+    /// Every header as (lowercase name, value), whichever mode the event is in.
+    pub fn header_pairs(&self) -> Vec<(&str, &str)> {
+        match (&self.multi_value_headers, &self.headers) {
+            (Some(multi), _) => multi
+                .iter()
+                .flat_map(|(name, values)| values.iter().map(move |value| (name.as_str(), value.as_str())))
+                .collect(),
+            (None, Some(single)) => single.iter().map(|(name, value)| (name.as_str(), value.as_str())).collect(),
+            (None, None) => Vec::new(),
+        }
+    }
+
+    /// The first value of a header, by lowercase name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.header_pairs()
+            .into_iter()
+            .find(|(candidate, _)| candidate.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value)
+    }
+
+    /// The raw query string re-joined from the event's parameters.
+    pub fn raw_query(&self) -> String {
+        match (&self.multi_value_query_string_parameters, &self.query_string_parameters) {
+            (Some(multi), _) => uri::join_query(
+                multi
+                    .iter()
+                    .flat_map(|(key, values)| values.iter().map(move |value| (key.as_str(), value.as_str()))),
+            ),
+            (None, Some(single)) => {
+                uri::join_query(single.iter().map(|(key, value)| (key.as_str(), value.as_str())))
+            }
+            (None, None) => String::new(),
+        }
+    }
+
+    /// Converts the event into the request the Router sees. The URI is absolute when the
+    /// event has a `host` (scheme from `x-forwarded-proto`), so the app can build absolute URLs;
+    /// health checks without `host` get a path-only URI.
+    pub fn into_request(self) -> Result<Request<Body>, EventError> {
+        let method = Method::from_bytes(self.http_method.as_bytes())
+            .map_err(|_| EventError::InvalidMethod(self.http_method.clone()))?;
+        if !self.path.starts_with('/') {
+            return Err(EventError::InvalidPath(self.path.clone()));
+        }
+        let mut path_and_query = uri::escape_invalid_uri_bytes(&self.path);
+        let query = self.raw_query();
+        if !query.is_empty() {
+            path_and_query.push('?');
+            path_and_query.push_str(&query);
+        }
+        let scheme = match self.header("x-forwarded-proto") {
+            Some(proto) if proto.eq_ignore_ascii_case("https") => "https",
+            _ => "http",
+        };
+        let absolute = self
+            .header(HOST.as_str())
+            .filter(|host| !host.is_empty())
+            .and_then(|host| format!("{scheme}://{host}{path_and_query}").parse::<Uri>().ok());
+        let uri = match absolute {
+            Some(uri) => uri,
+            None => path_and_query
+                .parse::<Uri>()
+                .map_err(|_| EventError::InvalidPath(self.path.clone()))?,
+        };
+
+        let mut request = Request::builder().method(method).uri(uri);
+        let headers = request.headers_mut().expect("builder has no error yet");
+        for (name, value) in self.header_pairs() {
+            let header_name = HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| EventError::InvalidHeader(name.to_string()))?;
+            let header_value = HeaderValue::from_bytes(value.as_bytes())
+                .map_err(|_| EventError::InvalidHeader(name.to_string()))?;
+            headers.append(header_name, header_value);
+        }
+        let bytes = body::decode(self.body.as_deref().unwrap_or_default(), self.is_base64_encoded)
+            .ok_or(EventError::InvalidBase64Body)?;
+        request
+            .body(Body::from(bytes))
+            .map_err(|error| EventError::NotAnAlbEvent(error.to_string()))
+    }
+}

@@ -1,0 +1,38 @@
+//! The ALB ⇄ Lambda contract, both directions.
+//!
+//! - [`event`]: the request event ALB sends, as one serde type that the function parses and the
+//!   local emulator writes, and its conversion into an `http::Request`.
+//! - [`response`]: the response ALB accepts, built from an `http::Response` without JSON nulls.
+//! - [`body`]: ALB's rule for which bodies travel base64-encoded.
+//! - [`uri`]: the path and raw query re-joined into a URI without decoding anything.
+
+pub mod body;
+pub mod event;
+pub mod response;
+pub mod uri;
+
+pub use event::{AlbEvent, EventError};
+pub use response::AlbResponse;
+
+/// Largest request body ALB forwards and largest response JSON it accepts (1 MB).
+pub const ALB_MAX_BYTES: usize = 1024 * 1024;
+
+/// How the target group passes headers and query parameters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HeaderMode {
+    /// `headers` + `queryStringParameters`: ALB's default; repeated keys keep the last value.
+    SingleValue,
+    /// `multiValueHeaders` + `multiValueQueryStringParameters`: enabled by the target-group
+    /// attribute `lambda.multi_value_headers.enabled=true`, which this template deploys.
+    MultiValue,
+}
+
+impl HeaderMode {
+    /// The name used on the command line and in logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HeaderMode::SingleValue => "single-value",
+            HeaderMode::MultiValue => "multi-value",
+        }
+    }
+}

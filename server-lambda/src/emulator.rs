@@ -1,0 +1,275 @@
+//! The local ALB emulator: HTTP in, the ALB event JSON through the same [`AlbHandler`] as on
+//! Lambda, the ALB response JSON back out as HTTP — refusing what ALB refuses.
+//!
+//! Both halves of ALB are here: [`event_from_http`] builds the event as ALB would (lowercase
+//! header names, raw query, ALB's base64 rule, forwarded headers) and [`http_from_alb_json`]
+//! checks the function's answer as ALB does (502 on nulls, non-string headers, a missing
+//! `isBase64Encoded` or more than 1 MB of JSON).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use aws_lambda_events::alb::AlbTargetGroupRequestContext;
+use axum::{
+    Router,
+    body::Body,
+    extract::{ConnectInfo, State},
+};
+use http::{HeaderValue, Method, Request, Response, StatusCode, header, request::Parts};
+use indexmap::IndexMap;
+use serde_json::Value;
+
+use crate::alb::{ALB_MAX_BYTES, AlbEvent, HeaderMode, body, uri};
+use crate::handler::AlbHandler;
+
+/// The target group ARN written into emulated events.
+pub const EMULATOR_TARGET_GROUP_ARN: &str =
+    "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/local-alb-emulator/0123456789abcdef";
+
+/// Request headers that belong to the client's connection, which ALB terminates.
+const CONNECTION_HEADERS: [&str; 5] = ["connection", "keep-alive", "proxy-connection", "te", "upgrade"];
+
+/// What the emulated load balancer needs per request.
+struct Emulator {
+    handler: AlbHandler,
+    mode: HeaderMode,
+    listener_port: u16,
+    requests: AtomicU64,
+}
+
+/// The emulator as a Router, for `axum::serve` or for driving with `oneshot` in tests.
+pub fn router(handler: AlbHandler, mode: HeaderMode, listener_port: u16) -> Router {
+    let emulator = Arc::new(Emulator { handler, mode, listener_port, requests: AtomicU64::new(0) });
+    Router::new().fallback(emulate).with_state(emulator)
+}
+
+/// Serves the emulator on a bound listener until the process ends.
+pub async fn serve(listener: tokio::net::TcpListener, handler: AlbHandler, mode: HeaderMode) -> std::io::Result<()> {
+    let port = listener.local_addr()?.port();
+    let app = router(handler, mode, port);
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await
+}
+
+async fn emulate(State(emulator): State<Arc<Emulator>>, request: Request<Body>) -> Response<Body> {
+    let number = emulator.requests.fetch_add(1, Ordering::Relaxed) + 1;
+    let client_ip = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip().to_string())
+        .unwrap_or_else(|| "127.0.0.1".to_string());
+    let (parts, request_body) = request.into_parts();
+    let method = parts.method.clone();
+    let bytes = match axum::body::to_bytes(request_body, ALB_MAX_BYTES).await {
+        Ok(bytes) => bytes,
+        Err(_) => {
+            tracing::warn!(limit = ALB_MAX_BYTES, "request body over ALB's 1 MB limit; answered with 413 as ALB does");
+            return alb_error_page(StatusCode::PAYLOAD_TOO_LARGE);
+        }
+    };
+    let event = event_from_http(&parts, &bytes, emulator.mode, &client_ip, emulator.listener_port, &trace_id(number));
+    let event_json = serde_json::to_vec(&event).expect("an AlbEvent always serializes");
+    let response_json = emulator.handler.handle_json(&event_json, &format!("emulator-{number}")).await;
+    match http_from_alb_json(&response_json, emulator.mode, &method) {
+        Ok(response) => response,
+        Err(violation) => {
+            tracing::error!(%violation, "the function's response breaks the ALB contract; ALB would answer 502");
+            alb_error_page(StatusCode::BAD_GATEWAY)
+        }
+    }
+}
+
+/// Builds the event ALB would send for this request.
+pub fn event_from_http(
+    parts: &Parts,
+    body_bytes: &[u8],
+    mode: HeaderMode,
+    client_ip: &str,
+    listener_port: u16,
+    trace_id: &str,
+) -> AlbEvent {
+    let mut headers: Vec<(String, String)> = parts
+        .headers
+        .iter()
+        .filter(|(name, _)| !CONNECTION_HEADERS.contains(&name.as_str()))
+        .map(|(name, value)| (name.as_str().to_string(), String::from_utf8_lossy(value.as_bytes()).into_owned()))
+        .collect();
+    if let Some(host) = parts.uri.authority().filter(|_| parts.headers.get(header::HOST).is_none()) {
+        headers.insert(0, ("host".to_string(), host.to_string()));
+    }
+    let forwarded_for = match parts.headers.get("x-forwarded-for").and_then(|value| value.to_str().ok()) {
+        Some(previous) => format!("{previous}, {client_ip}"),
+        None => client_ip.to_string(),
+    };
+    headers.retain(|(name, _)| !matches!(name.as_str(), "x-forwarded-for" | "x-forwarded-proto" | "x-forwarded-port"));
+    headers.push(("x-forwarded-for".to_string(), forwarded_for));
+    headers.push(("x-forwarded-proto".to_string(), "http".to_string()));
+    headers.push(("x-forwarded-port".to_string(), listener_port.to_string()));
+    if parts.headers.get("x-amzn-trace-id").is_none() {
+        headers.push(("x-amzn-trace-id".to_string(), trace_id.to_string()));
+    }
+    let query = uri::split_query(parts.uri.query().unwrap_or_default());
+
+    let header_text = |name| parts.headers.get(name).and_then(|value: &HeaderValue| value.to_str().ok());
+    let (body, is_base64_encoded) = body::encode(
+        header_text(header::CONTENT_TYPE).or(Some("application/octet-stream")).filter(|_| !body_bytes.is_empty()),
+        header_text(header::CONTENT_ENCODING),
+        body_bytes,
+    );
+
+    let mut request_context = AlbTargetGroupRequestContext::default();
+    request_context.elb.target_group_arn = Some(EMULATOR_TARGET_GROUP_ARN.to_string());
+    let mut event = AlbEvent {
+        request_context,
+        http_method: parts.method.as_str().to_string(),
+        path: parts.uri.path().to_string(),
+        body: Some(body),
+        is_base64_encoded,
+        ..AlbEvent::default()
+    };
+    match mode {
+        HeaderMode::SingleValue => {
+            // Repeated keys keep only the last value, as ALB does.
+            event.headers = Some(headers.into_iter().collect());
+            event.query_string_parameters = Some(query.into_iter().collect());
+        }
+        HeaderMode::MultiValue => {
+            event.multi_value_headers = Some(group(headers));
+            event.multi_value_query_string_parameters = Some(group(query));
+        }
+    }
+    event
+}
+
+fn group(pairs: Vec<(String, String)>) -> IndexMap<String, Vec<String>> {
+    let mut grouped: IndexMap<String, Vec<String>> = IndexMap::new();
+    for (key, value) in pairs {
+        grouped.entry(key).or_default().push(value);
+    }
+    grouped
+}
+
+/// A way the function's response breaks the ALB contract (ALB answers 502).
+#[derive(Debug, PartialEq, Eq)]
+pub enum ContractViolation {
+    /// The response JSON is larger than ALB accepts.
+    TooLarge(usize),
+    /// The response is not a JSON object.
+    NotAnObject(String),
+    /// A field is missing or has the wrong JSON type (null included).
+    BadField { field: String, expected: &'static str },
+    /// `isBase64Encoded` is true but the body is not valid base64 (line breaks included).
+    InvalidBase64Body,
+    /// A header cannot be put on the wire.
+    InvalidHeader(String),
+}
+
+impl std::fmt::Display for ContractViolation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ContractViolation::TooLarge(size) => {
+                write!(f, "the response JSON is {size} bytes; ALB accepts at most {ALB_MAX_BYTES}")
+            }
+            ContractViolation::NotAnObject(error) => write!(f, "the response is not a JSON object: {error}"),
+            ContractViolation::BadField { field, expected } => write!(f, "`{field}` must be {expected}"),
+            ContractViolation::InvalidBase64Body => {
+                f.write_str("isBase64Encoded is true but the body is not valid base64 (no line breaks allowed)")
+            }
+            ContractViolation::InvalidHeader(name) => write!(f, "header {name:?} cannot be sent over HTTP"),
+        }
+    }
+}
+
+impl std::error::Error for ContractViolation {}
+
+/// Checks the function's response JSON as ALB does and turns it into the HTTP response.
+pub fn http_from_alb_json(json: &[u8], mode: HeaderMode, method: &Method) -> Result<Response<Body>, ContractViolation> {
+    if json.len() > ALB_MAX_BYTES {
+        return Err(ContractViolation::TooLarge(json.len()));
+    }
+    let value: Value = serde_json::from_slice(json).map_err(|error| ContractViolation::NotAnObject(error.to_string()))?;
+    let object = value.as_object().ok_or_else(|| ContractViolation::NotAnObject(format!("got {value}")))?;
+    let bad = |field: &str, expected| ContractViolation::BadField { field: field.to_string(), expected };
+
+    let status = object
+        .get("statusCode")
+        .and_then(Value::as_u64)
+        .and_then(|code| u16::try_from(code).ok())
+        .and_then(|code| StatusCode::from_u16(code).ok())
+        .ok_or_else(|| bad("statusCode", "an integer HTTP status"))?;
+    let is_base64_encoded = object
+        .get("isBase64Encoded")
+        .and_then(Value::as_bool)
+        .ok_or_else(|| bad("isBase64Encoded", "present and a boolean"))?;
+    let body_text = match object.get("body") {
+        None => "",
+        Some(Value::String(text)) => text.as_str(),
+        Some(_) => return Err(bad("body", "a string (never null)")),
+    };
+    let body_bytes = body::decode(body_text, is_base64_encoded).ok_or(ContractViolation::InvalidBase64Body)?;
+
+    let (field, other) = match mode {
+        HeaderMode::SingleValue => ("headers", "multiValueHeaders"),
+        HeaderMode::MultiValue => ("multiValueHeaders", "headers"),
+    };
+    if object.contains_key(other) && !object.contains_key(field) {
+        tracing::warn!("the response has `{other}` but the target group is in {} mode and reads `{field}`", mode.as_str());
+    }
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    match object.get(field) {
+        None => {}
+        Some(Value::Object(headers)) => {
+            for (name, value) in headers {
+                match (mode, value) {
+                    (HeaderMode::SingleValue, Value::String(text)) => pairs.push((name.clone(), text.clone())),
+                    (HeaderMode::MultiValue, Value::Array(values)) => {
+                        for value in values {
+                            let text = value
+                                .as_str()
+                                .ok_or_else(|| bad(&format!("{field}.{name}[]"), "a string"))?;
+                            pairs.push((name.clone(), text.to_string()));
+                        }
+                    }
+                    (HeaderMode::SingleValue, _) => return Err(bad(&format!("{field}.{name}"), "a string")),
+                    (HeaderMode::MultiValue, _) => {
+                        return Err(bad(&format!("{field}.{name}"), "an array of strings"));
+                    }
+                }
+            }
+        }
+        Some(_) => return Err(bad(field, "an object (never null)")),
+    }
+
+    let mut response = Response::builder().status(status);
+    let headers = response.headers_mut().expect("builder has no error yet");
+    for (name, value) in pairs {
+        let lower = name.to_ascii_lowercase();
+        // ALB frames the body itself; the length is recomputed from the decoded body.
+        if lower == "transfer-encoding" || lower == "connection" || (lower == "content-length" && method != Method::HEAD) {
+            continue;
+        }
+        let header_name = http::HeaderName::from_bytes(name.as_bytes()).map_err(|_| ContractViolation::InvalidHeader(name.clone()))?;
+        let header_value = HeaderValue::from_str(&value).map_err(|_| ContractViolation::InvalidHeader(name.clone()))?;
+        headers.append(header_name, header_value);
+    }
+    Ok(response.body(Body::from(body_bytes)).expect("status and headers were validated"))
+}
+
+/// The small HTML page ALB itself sends for 413 and 502.
+fn alb_error_page(status: StatusCode) -> Response<Body> {
+    let title = format!("{} {}", status.as_u16(), status.canonical_reason().unwrap_or_default());
+    let page = format!("<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n<center><h1>{title}</h1></center>\r\n</body>\r\n</html>\r\n");
+    Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, "text/html")
+        .header(header::SERVER, "awselb/2.0")
+        .body(Body::from(page))
+        .expect("static response")
+}
+
+/// An `x-amzn-trace-id` in ALB's format: `Root=1-<epoch seconds hex>-<24 hex digits>`.
+fn trace_id(number: u64) -> String {
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    format!("Root=1-{:08x}-{:012x}{:012x}", now.as_secs(), now.subsec_nanos(), number)
+}

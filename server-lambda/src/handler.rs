@@ -1,0 +1,115 @@
+//! One ALB event in, one ALB response out: the code path shared by Lambda and the emulator.
+
+use std::panic::AssertUnwindSafe;
+use std::time::Instant;
+
+use axum::Router;
+use futures::FutureExt as _;
+use http::StatusCode;
+use tower::ServiceExt as _;
+
+use crate::alb::{AlbEvent, AlbResponse, HeaderMode};
+
+/// The page sent when rendering panicked.
+const PANIC_PAGE: &str = "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+<title>Internal Server Error</title></head><body><h1>Internal Server Error</h1>\
+<p>Something went wrong while rendering this page. Please try again.</p></body></html>";
+
+/// Runs ALB events through the site's Router; never fails and never panics outwards.
+#[derive(Clone)]
+pub struct AlbHandler {
+    router: Router,
+}
+
+impl AlbHandler {
+    /// Wraps a Router built once at start-up.
+    pub fn new(router: Router) -> Self {
+        Self { router }
+    }
+
+    /// Handles one event: a malformed event gets 400, a panic while rendering 500, and every
+    /// request is logged as one structured line.
+    pub async fn handle(&self, event: serde_json::Value, request_id: &str) -> AlbResponse {
+        let started = Instant::now();
+        let mode = HeaderMode::of_raw_event(&event);
+        let (method, path, trace_id, response) = match AlbEvent::from_json(event) {
+            Err(error) => {
+                tracing::warn!(request_id, %error, "malformed event answered with 400");
+                let response = bad_request(&error, mode);
+                (String::new(), String::new(), None, response)
+            }
+            Ok(event) => {
+                let method = event.http_method.clone();
+                let path = event.path.clone();
+                let trace_id = event.header("x-amzn-trace-id").map(str::to_string);
+                let response = self.respond(event, mode, request_id).await;
+                (method, path, trace_id, response)
+            }
+        };
+        tracing::info!(
+            request_id,
+            method,
+            path,
+            status = response.status_code,
+            duration_ms = started.elapsed().as_secs_f64() * 1000.0,
+            trace_id = trace_id.as_deref().unwrap_or_default(),
+            "request"
+        );
+        response
+    }
+
+    /// JSON bytes in, JSON bytes out: exactly what crosses the Lambda boundary. A payload that
+    /// is not JSON at all is answered like any other malformed event.
+    pub async fn handle_json(&self, event: &[u8], request_id: &str) -> Vec<u8> {
+        let response = match serde_json::from_slice::<serde_json::Value>(event) {
+            Ok(event) => self.handle(event, request_id).await,
+            Err(error) => {
+                tracing::warn!(request_id, %error, "event is not JSON; answered with 400");
+                AlbResponse::plain_text(
+                    StatusCode::BAD_REQUEST,
+                    &format!("Bad Request: the event is not JSON: {error}"),
+                    HeaderMode::MultiValue,
+                )
+            }
+        };
+        serde_json::to_vec(&response).expect("an AlbResponse always serializes")
+    }
+
+    async fn respond(&self, event: AlbEvent, mode: HeaderMode, request_id: &str) -> AlbResponse {
+        let request = match event.into_request() {
+            Ok(request) => request,
+            Err(error) => {
+                tracing::warn!(request_id, %error, "malformed event answered with 400");
+                return bad_request(&error, mode);
+            }
+        };
+        let method = request.method().clone();
+        let router = self.router.clone();
+        // The body is read inside the guarded future: Leptos renders while it streams.
+        let guarded = AssertUnwindSafe(async move {
+            let response = router.oneshot(request).await.unwrap_or_else(|never| match never {});
+            AlbResponse::from_http(response, &method, mode).await
+        });
+        match guarded.catch_unwind().await {
+            Ok(response) => response,
+            Err(panic) => {
+                let message = panic
+                    .downcast_ref::<&str>()
+                    .map(|text| text.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "non-string panic payload".to_string());
+                tracing::error!(request_id, panic = message, "panic while handling the request; answered with 500");
+                AlbResponse::with_body(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "text/html; charset=utf-8",
+                    PANIC_PAGE,
+                    mode,
+                )
+            }
+        }
+    }
+}
+
+fn bad_request(error: &crate::alb::EventError, mode: HeaderMode) -> AlbResponse {
+    AlbResponse::plain_text(StatusCode::BAD_REQUEST, &format!("Bad Request: {error}"), mode)
+}

@@ -1,0 +1,23 @@
+//! The site as an AWS Lambda function behind an Application Load Balancer.
+//!
+//! One binary, `bootstrap`, two ways to run, one code path:
+//!
+//! - [`alb`]: the ALB ⇄ Lambda contract — the event, the response, ALB's base64 rule and the
+//!   raw query handling — in both directions.
+//! - [`handler`]: turns one event into one response through the Router; malformed events get
+//!   400, panics 500, and each request one log line. Shared by Lambda and the emulator.
+//! - [`site`]: the Router (Leptos pages, server functions, `/healthz`, static files), built once.
+//! - [`lambda`]: the Runtime API loop (`lambda_runtime`) feeding events to the handler.
+//! - [`emulator`]: the local ALB emulator, HTTP ⇄ event JSON, enforcing ALB's limits.
+//! - [`config`]: typed start-up settings from arguments and the environment.
+//! - [`telemetry`]: JSON log lines for CloudWatch.
+
+pub mod alb;
+pub mod config;
+pub mod emulator;
+pub mod handler;
+pub mod lambda;
+pub mod site;
+pub mod telemetry;
+
+pub use handler::AlbHandler;

@@ -1,0 +1,61 @@
+//! `bootstrap`: the Lambda function when `AWS_LAMBDA_RUNTIME_API` is set, the local ALB
+//! emulator otherwise.
+
+use std::process::ExitCode;
+
+use server_lambda::config::{ConfigError, RunMode, Settings, USAGE};
+use server_lambda::{AlbHandler, emulator, lambda, site, telemetry};
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let settings = match Settings::load(&args, |key| std::env::var(key).ok()) {
+        Ok(settings) => settings,
+        Err(ConfigError::HelpRequested) => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(error) => {
+            eprintln!("bootstrap: {error}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    telemetry::init();
+
+    // Lambda sends one event at a time: a single-threaded runtime starts faster.
+    let runtime = match settings.run_mode {
+        RunMode::Lambda => tokio::runtime::Builder::new_current_thread().enable_all().build(),
+        RunMode::Emulator { .. } => tokio::runtime::Builder::new_multi_thread().enable_all().build(),
+    }
+    .expect("the tokio runtime starts");
+
+    runtime.block_on(async move {
+        let handler = AlbHandler::new(site::router(settings.leptos));
+        match settings.run_mode {
+            RunMode::Lambda => match lambda::run(handler).await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(error) => {
+                    tracing::error!(%error, "the Lambda runtime loop stopped");
+                    ExitCode::FAILURE
+                }
+            },
+            RunMode::Emulator { addr, header_mode } => {
+                let listener = match tokio::net::TcpListener::bind(addr).await {
+                    Ok(listener) => listener,
+                    Err(error) => {
+                        eprintln!("bootstrap: cannot listen on {addr}: {error}");
+                        return ExitCode::FAILURE;
+                    }
+                };
+                let local = listener.local_addr().map(|addr| addr.to_string()).unwrap_or_default();
+                println!("ALB emulator ({} headers) listening on http://{local}", header_mode.as_str());
+                match emulator::serve(listener, handler, header_mode).await {
+                    Ok(()) => ExitCode::SUCCESS,
+                    Err(error) => {
+                        eprintln!("bootstrap: the emulator stopped: {error}");
+                        ExitCode::FAILURE
+                    }
+                }
+            }
+        }
+    })
+}
