@@ -27,11 +27,12 @@ impl AlbHandler {
         Self { router }
     }
 
-    /// Handles one event: a malformed event gets 400, a panic while rendering 500, and every
-    /// request is logged as one structured line.
-    pub async fn handle(&self, event: serde_json::Value, request_id: &str) -> AlbResponse {
+    /// Handles one event given as JSON text: a malformed event gets 400, a panic while
+    /// rendering 500, and every request is logged as one structured line. Parsing from the
+    /// text (not a `serde_json::Value`) keeps the query parameters in the order ALB wrote them.
+    pub async fn handle(&self, event: &[u8], request_id: &str) -> AlbResponse {
         let started = Instant::now();
-        let mode = HeaderMode::of_raw_event(&event);
+        let mode = HeaderMode::of_raw_event(event);
         let (method, path, trace_id, response) = match AlbEvent::from_json(event) {
             Err(error) => {
                 tracing::warn!(request_id, %error, "malformed event answered with 400");
@@ -58,20 +59,9 @@ impl AlbHandler {
         response
     }
 
-    /// JSON bytes in, JSON bytes out: exactly what crosses the Lambda boundary. A payload that
-    /// is not JSON at all is answered like any other malformed event.
+    /// JSON bytes in, JSON bytes out: exactly what crosses the Lambda boundary.
     pub async fn handle_json(&self, event: &[u8], request_id: &str) -> Vec<u8> {
-        let response = match serde_json::from_slice::<serde_json::Value>(event) {
-            Ok(event) => self.handle(event, request_id).await,
-            Err(error) => {
-                tracing::warn!(request_id, %error, "event is not JSON; answered with 400");
-                AlbResponse::plain_text(
-                    StatusCode::BAD_REQUEST,
-                    &format!("Bad Request: the event is not JSON: {error}"),
-                    HeaderMode::MultiValue,
-                )
-            }
-        };
+        let response = self.handle(event, request_id).await;
         serde_json::to_vec(&response).expect("an AlbResponse always serializes")
     }
 

@@ -78,20 +78,31 @@ impl std::error::Error for EventError {}
 impl HeaderMode {
     /// The mode of an event, read from which header field it carries; works on events too
     /// malformed to parse, so even the 400 answer uses the right field.
-    pub fn of_raw_event(event: &serde_json::Value) -> Self {
-        let present = |key: &str| event.get(key).is_some_and(|value| !value.is_null());
-        if present("multiValueHeaders") || present("multiValueQueryStringParameters") {
-            HeaderMode::MultiValue
-        } else {
-            HeaderMode::SingleValue
+    pub fn of_raw_event(event: &[u8]) -> Self {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct ModeProbe {
+            multi_value_headers: Option<serde::de::IgnoredAny>,
+            multi_value_query_string_parameters: Option<serde::de::IgnoredAny>,
+        }
+        match serde_json::from_slice::<ModeProbe>(event) {
+            Ok(probe)
+                if probe.multi_value_headers.is_some()
+                    || probe.multi_value_query_string_parameters.is_some() =>
+            {
+                HeaderMode::MultiValue
+            }
+            Ok(_) => HeaderMode::SingleValue,
+            // Not even a JSON object: the template deploys multi-value mode.
+            Err(_) => HeaderMode::MultiValue,
         }
     }
 }
 
 impl AlbEvent {
-    /// Parses an event, insisting on the ALB request context.
-    pub fn from_json(event: serde_json::Value) -> Result<Self, EventError> {
-        let event: AlbEvent = serde_json::from_value(event)
+    /// Parses an event from JSON text, insisting on the ALB request context.
+    pub fn from_json(event: &[u8]) -> Result<Self, EventError> {
+        let event: AlbEvent = serde_json::from_slice(event)
             .map_err(|error| EventError::NotAnAlbEvent(error.to_string()))?;
         if event.request_context.elb.target_group_arn.is_none() {
             return Err(EventError::NotAnAlbEvent(
