@@ -273,3 +273,114 @@ fn trace_id(number: u64) -> String {
     let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
     format!("Root=1-{:08x}-{:012x}{:012x}", now.as_secs(), now.subsec_nanos(), number)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(json: &str, mode: HeaderMode) -> Result<Response<Body>, ContractViolation> {
+        http_from_alb_json(json.as_bytes(), mode, &Method::GET)
+    }
+
+    fn field_error(result: Result<Response<Body>, ContractViolation>) -> String {
+        match result {
+            Err(ContractViolation::BadField { field, .. }) => field,
+            other => panic!("expected a bad field, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_valid_response_becomes_http() {
+        let response = check(
+            r#"{"statusCode":201,"statusDescription":"201 Created","multiValueHeaders":{"set-cookie":["a=1","b=2"]},"body":"aGk=","isBase64Encoded":true}"#,
+            HeaderMode::MultiValue,
+        )
+        .unwrap();
+        assert_eq!(response.status(), StatusCode::CREATED);
+        assert_eq!(response.headers().get_all(header::SET_COOKIE).iter().count(), 2);
+    }
+
+    #[test]
+    fn nulls_and_missing_flags_are_502_causes() {
+        let single = HeaderMode::SingleValue;
+        assert_eq!(field_error(check(r#"{"statusCode":200,"body":"x"}"#, single)), "isBase64Encoded");
+        assert_eq!(field_error(check(r#"{"statusCode":200,"body":null,"isBase64Encoded":false}"#, single)), "body");
+        assert_eq!(field_error(check(r#"{"statusCode":200,"headers":null,"body":"","isBase64Encoded":false}"#, single)), "headers");
+        assert_eq!(
+            field_error(check(r#"{"statusCode":200,"headers":{"content-length":5},"body":"","isBase64Encoded":false}"#, single)),
+            "headers.content-length"
+        );
+        assert_eq!(
+            field_error(check(r#"{"statusCode":200,"multiValueHeaders":{"x":[true]},"body":"","isBase64Encoded":false}"#, HeaderMode::MultiValue)),
+            "multiValueHeaders.x[]"
+        );
+        assert_eq!(field_error(check(r#"{"statusCode":"200","body":"","isBase64Encoded":false}"#, single)), "statusCode");
+    }
+
+    #[test]
+    fn base64_with_line_breaks_is_refused() {
+        let result = check(r#"{"statusCode":200,"body":"aGVs\nbG8=","isBase64Encoded":true}"#, HeaderMode::SingleValue);
+        assert_eq!(result.unwrap_err(), ContractViolation::InvalidBase64Body);
+    }
+
+    #[test]
+    fn more_than_one_megabyte_of_json_is_refused() {
+        let body = "x".repeat(ALB_MAX_BYTES);
+        let json = format!(r#"{{"statusCode":200,"body":"{body}","isBase64Encoded":false}}"#);
+        let error = check(&json, HeaderMode::SingleValue).unwrap_err();
+        assert!(matches!(error, ContractViolation::TooLarge(size) if size > ALB_MAX_BYTES));
+        assert!(error.to_string().contains("at most 1048576"));
+    }
+
+    #[test]
+    fn event_from_http_follows_albs_rules() {
+        let request = Request::builder()
+            .method("POST")
+            .uri("/save?a=%2F&a=x+y&flag")
+            .header("host", "127.0.0.1:3000")
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .header("accept", "text/html")
+            .header("accept", "*/*")
+            .header("connection", "keep-alive")
+            .body(())
+            .unwrap();
+        let (parts, ()) = request.into_parts();
+        let body = b"theme=dark";
+
+        let multi = event_from_http(&parts, body, HeaderMode::MultiValue, "10.0.0.9", 3000, "Root=1-a-b");
+        assert_eq!(multi.http_method, "POST");
+        assert_eq!(multi.path, "/save");
+        assert!(multi.is_base64_encoded, "form bodies arrive base64");
+        assert_eq!(multi.body.as_deref(), Some("dGhlbWU9ZGFyaw=="));
+        let query = multi.multi_value_query_string_parameters.as_ref().unwrap();
+        assert_eq!(query["a"], ["%2F", "x+y"]);
+        assert_eq!(query["flag"], [""]);
+        let headers = multi.multi_value_headers.as_ref().unwrap();
+        assert_eq!(headers["accept"], ["text/html", "*/*"]);
+        assert_eq!(headers["x-forwarded-for"], ["10.0.0.9"]);
+        assert_eq!(headers["x-forwarded-proto"], ["http"]);
+        assert_eq!(headers["x-forwarded-port"], ["3000"]);
+        assert_eq!(headers["x-amzn-trace-id"], ["Root=1-a-b"]);
+        assert!(!headers.contains_key("connection"));
+        assert!(multi.headers.is_none() && multi.query_string_parameters.is_none());
+
+        let single = event_from_http(&parts, body, HeaderMode::SingleValue, "10.0.0.9", 3000, "Root=1-a-b");
+        assert_eq!(single.query_string_parameters.as_ref().unwrap()["a"], "x+y");
+        assert_eq!(single.headers.as_ref().unwrap()["accept"], "*/*");
+        assert!(single.multi_value_headers.is_none());
+    }
+
+    #[test]
+    fn json_and_empty_bodies_stay_plain() {
+        let (parts, ()) = Request::builder()
+            .uri("/")
+            .header("content-type", "application/json")
+            .body(())
+            .unwrap()
+            .into_parts();
+        let event = event_from_http(&parts, b"{}", HeaderMode::SingleValue, "127.0.0.1", 3000, "t");
+        assert_eq!((event.body.as_deref(), event.is_base64_encoded), (Some("{}"), false));
+        let event = event_from_http(&parts, b"", HeaderMode::SingleValue, "127.0.0.1", 3000, "t");
+        assert_eq!((event.body.as_deref(), event.is_base64_encoded), (Some(""), false));
+    }
+}

@@ -160,6 +160,7 @@ fn assert_no_nulls(value: &Value) {
 pub fn echo_router() -> Router {
     Router::new()
         .route("/echo", any(echo))
+        .route("/length", any(|body: Bytes| async move { body.len().to_string() }))
         .route("/text", get(|| async { ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], "héllo ✓\r\n  spaced ") }))
         .route("/binary", get(|| async { ([(header::CONTENT_TYPE, "application/octet-stream")], Bytes::from_static(&[0, 1, 2, 0xff, 0xfe])) }))
         .route("/gzip", get(|| async { ([(header::CONTENT_TYPE, "text/html"), (header::CONTENT_ENCODING, "gzip")], gzip(b"<p>compressed</p>")) }))
