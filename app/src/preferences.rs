@@ -88,8 +88,9 @@ impl Preferences {
             match name {
                 "theme" => preferences.theme = Theme::parse(value).unwrap_or_default(),
                 "display_name" => {
-                    preferences.display_name = percent_decode(value)
-                        .filter(|name| !name.is_empty() && name.chars().count() <= MAX_DISPLAY_NAME_CHARS)
+                    preferences.display_name = percent_decode(value).filter(|name| {
+                        !name.is_empty() && name.chars().count() <= MAX_DISPLAY_NAME_CHARS
+                    })
                 }
                 _ => {}
             }
@@ -247,7 +248,11 @@ mod tests {
 
     #[test]
     fn form_rejects_unknown_theme_and_long_name() {
-        assert!(Preferences::from_form("blue", "x").unwrap_err().contains("blue"));
+        assert!(
+            Preferences::from_form("blue", "x")
+                .unwrap_err()
+                .contains("blue")
+        );
         let long = "n".repeat(MAX_DISPLAY_NAME_CHARS + 1);
         assert!(Preferences::from_form("light", &long).is_err());
     }

@@ -68,7 +68,10 @@ impl std::fmt::Display for ConfigError {
             ConfigError::UnknownArgument(argument) => write!(f, "unknown argument {argument:?}"),
             ConfigError::MissingValue(flag) => write!(f, "{flag} needs a value"),
             ConfigError::InvalidAddress { source, value } => {
-                write!(f, "{source} must be HOST:PORT such as 127.0.0.1:3000, got {value:?}")
+                write!(
+                    f,
+                    "{source} must be HOST:PORT such as 127.0.0.1:3000, got {value:?}"
+                )
             }
             ConfigError::InvalidHeaderMode(value) => write!(
                 f,
@@ -83,14 +86,23 @@ impl std::error::Error for ConfigError {}
 
 impl Settings {
     /// Reads the settings from arguments (without the program name) and an environment lookup.
-    pub fn load(args: &[String], env: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+    pub fn load(
+        args: &[String],
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
         let mut addr_flag = None;
         let mut mode_flag = None;
         let mut args = args.iter();
         while let Some(argument) = args.next() {
             match argument.as_str() {
                 "-h" | "--help" => return Err(ConfigError::HelpRequested),
-                "--addr" => addr_flag = Some(args.next().ok_or(ConfigError::MissingValue("--addr"))?.clone()),
+                "--addr" => {
+                    addr_flag = Some(
+                        args.next()
+                            .ok_or(ConfigError::MissingValue("--addr"))?
+                            .clone(),
+                    )
+                }
                 "--single-value-headers" => mode_flag = Some(HeaderMode::SingleValue),
                 "--multi-value-headers" => mode_flag = Some(HeaderMode::MultiValue),
                 other => match other.strip_prefix("--addr=") {
@@ -107,12 +119,13 @@ impl Settings {
         let run_mode = if env("AWS_LAMBDA_RUNTIME_API").is_some_and(|api| !api.is_empty()) {
             RunMode::Lambda
         } else {
-            let (source, value) = match (addr_flag, env("ALB_EMULATOR_ADDR"), env("LEPTOS_SITE_ADDR")) {
-                (Some(value), _, _) => ("--addr", value),
-                (None, Some(value), _) => ("ALB_EMULATOR_ADDR", value),
-                (None, None, Some(value)) => ("LEPTOS_SITE_ADDR", value),
-                (None, None, None) => ("default", "127.0.0.1:3000".to_string()),
-            };
+            let (source, value) =
+                match (addr_flag, env("ALB_EMULATOR_ADDR"), env("LEPTOS_SITE_ADDR")) {
+                    (Some(value), _, _) => ("--addr", value),
+                    (None, Some(value), _) => ("ALB_EMULATOR_ADDR", value),
+                    (None, None, Some(value)) => ("LEPTOS_SITE_ADDR", value),
+                    (None, None, None) => ("default", "127.0.0.1:3000".to_string()),
+                };
             let addr = value.parse().map_err(|_| ConfigError::InvalidAddress {
                 source: source.to_string(),
                 value: value.clone(),
@@ -121,7 +134,9 @@ impl Settings {
                 (Some(mode), _) => mode,
                 (None, None | Some("multi-value")) => HeaderMode::MultiValue,
                 (None, Some("single-value")) => HeaderMode::SingleValue,
-                (None, Some(other)) => return Err(ConfigError::InvalidHeaderMode(other.to_string())),
+                (None, Some(other)) => {
+                    return Err(ConfigError::InvalidHeaderMode(other.to_string()));
+                }
             };
             RunMode::Emulator { addr, header_mode }
         };
@@ -136,7 +151,9 @@ mod tests {
     fn load(args: &[&str], env: &[(&str, &str)]) -> Result<Settings, ConfigError> {
         let args: Vec<String> = args.iter().map(|arg| arg.to_string()).collect();
         Settings::load(&args, |key| {
-            env.iter().find(|(name, _)| *name == key).map(|(_, value)| value.to_string())
+            env.iter()
+                .find(|(name, _)| *name == key)
+                .map(|(_, value)| value.to_string())
         })
     }
 
@@ -151,7 +168,10 @@ mod tests {
         let settings = load(&[], &[]).unwrap();
         assert_eq!(
             settings.run_mode,
-            RunMode::Emulator { addr: "127.0.0.1:3000".parse().unwrap(), header_mode: HeaderMode::MultiValue }
+            RunMode::Emulator {
+                addr: "127.0.0.1:3000".parse().unwrap(),
+                header_mode: HeaderMode::MultiValue
+            }
         );
     }
 
@@ -159,22 +179,37 @@ mod tests {
     fn flags_beat_environment() {
         let settings = load(
             &["--addr", "127.0.0.1:0", "--single-value-headers"],
-            &[("LEPTOS_SITE_ADDR", "127.0.0.1:4000"), ("ALB_HEADER_MODE", "multi-value")],
+            &[
+                ("LEPTOS_SITE_ADDR", "127.0.0.1:4000"),
+                ("ALB_HEADER_MODE", "multi-value"),
+            ],
         )
         .unwrap();
         assert_eq!(
             settings.run_mode,
-            RunMode::Emulator { addr: "127.0.0.1:0".parse().unwrap(), header_mode: HeaderMode::SingleValue }
+            RunMode::Emulator {
+                addr: "127.0.0.1:0".parse().unwrap(),
+                header_mode: HeaderMode::SingleValue
+            }
         );
     }
 
     #[test]
     fn bad_values_name_their_source() {
         let error = load(&["--addr", "localhost"], &[]).unwrap_err();
-        assert!(error.to_string().starts_with("--addr must be HOST:PORT"), "{error}");
+        assert!(
+            error.to_string().starts_with("--addr must be HOST:PORT"),
+            "{error}"
+        );
         let error = load(&[], &[("ALB_HEADER_MODE", "both")]).unwrap_err();
         assert_eq!(error, ConfigError::InvalidHeaderMode("both".into()));
-        assert_eq!(load(&["--bogus"], &[]).unwrap_err(), ConfigError::UnknownArgument("--bogus".into()));
-        assert_eq!(load(&["--addr"], &[]).unwrap_err(), ConfigError::MissingValue("--addr"));
+        assert_eq!(
+            load(&["--bogus"], &[]).unwrap_err(),
+            ConfigError::UnknownArgument("--bogus".into())
+        );
+        assert_eq!(
+            load(&["--addr"], &[]).unwrap_err(),
+            ConfigError::MissingValue("--addr")
+        );
     }
 }

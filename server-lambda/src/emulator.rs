@@ -25,11 +25,16 @@ use crate::alb::{ALB_MAX_BYTES, AlbEvent, HeaderMode, body, uri};
 use crate::handler::AlbHandler;
 
 /// The target group ARN written into emulated events.
-pub const EMULATOR_TARGET_GROUP_ARN: &str =
-    "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/local-alb-emulator/0123456789abcdef";
+pub const EMULATOR_TARGET_GROUP_ARN: &str = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/local-alb-emulator/0123456789abcdef";
 
 /// Request headers that belong to the client's connection, which ALB terminates.
-const CONNECTION_HEADERS: [&str; 5] = ["connection", "keep-alive", "proxy-connection", "te", "upgrade"];
+const CONNECTION_HEADERS: [&str; 5] = [
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "te",
+    "upgrade",
+];
 
 /// What the emulated load balancer needs per request.
 struct Emulator {
@@ -41,15 +46,28 @@ struct Emulator {
 
 /// The emulator as a Router, for `axum::serve` or for driving with `oneshot` in tests.
 pub fn router(handler: AlbHandler, mode: HeaderMode, listener_port: u16) -> Router {
-    let emulator = Arc::new(Emulator { handler, mode, listener_port, requests: AtomicU64::new(0) });
+    let emulator = Arc::new(Emulator {
+        handler,
+        mode,
+        listener_port,
+        requests: AtomicU64::new(0),
+    });
     Router::new().fallback(emulate).with_state(emulator)
 }
 
 /// Serves the emulator on a bound listener until the process ends.
-pub async fn serve(listener: tokio::net::TcpListener, handler: AlbHandler, mode: HeaderMode) -> std::io::Result<()> {
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    handler: AlbHandler,
+    mode: HeaderMode,
+) -> std::io::Result<()> {
     let port = listener.local_addr()?.port();
     let app = router(handler, mode, port);
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .await
 }
 
 async fn emulate(State(emulator): State<Arc<Emulator>>, request: Request<Body>) -> Response<Body> {
@@ -64,13 +82,26 @@ async fn emulate(State(emulator): State<Arc<Emulator>>, request: Request<Body>) 
     let bytes = match axum::body::to_bytes(request_body, ALB_MAX_BYTES).await {
         Ok(bytes) => bytes,
         Err(_) => {
-            tracing::warn!(limit = ALB_MAX_BYTES, "request body over ALB's 1 MB limit; answered with 413 as ALB does");
+            tracing::warn!(
+                limit = ALB_MAX_BYTES,
+                "request body over ALB's 1 MB limit; answered with 413 as ALB does"
+            );
             return alb_error_page(StatusCode::PAYLOAD_TOO_LARGE);
         }
     };
-    let event = event_from_http(&parts, &bytes, emulator.mode, &client_ip, emulator.listener_port, &trace_id(number));
+    let event = event_from_http(
+        &parts,
+        &bytes,
+        emulator.mode,
+        &client_ip,
+        emulator.listener_port,
+        &trace_id(number),
+    );
     let event_json = serde_json::to_vec(&event).expect("an AlbEvent always serializes");
-    let response_json = emulator.handler.handle_json(&event_json, &format!("emulator-{number}")).await;
+    let response_json = emulator
+        .handler
+        .handle_json(&event_json, &format!("emulator-{number}"))
+        .await;
     match http_from_alb_json(&response_json, emulator.mode, &method) {
         Ok(response) => response,
         Err(violation) => {
@@ -93,16 +124,34 @@ pub fn event_from_http(
         .headers
         .iter()
         .filter(|(name, _)| !CONNECTION_HEADERS.contains(&name.as_str()))
-        .map(|(name, value)| (name.as_str().to_string(), String::from_utf8_lossy(value.as_bytes()).into_owned()))
+        .map(|(name, value)| {
+            (
+                name.as_str().to_string(),
+                String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            )
+        })
         .collect();
-    if let Some(host) = parts.uri.authority().filter(|_| parts.headers.get(header::HOST).is_none()) {
+    if let Some(host) = parts
+        .uri
+        .authority()
+        .filter(|_| parts.headers.get(header::HOST).is_none())
+    {
         headers.insert(0, ("host".to_string(), host.to_string()));
     }
-    let forwarded_for = match parts.headers.get("x-forwarded-for").and_then(|value| value.to_str().ok()) {
+    let forwarded_for = match parts
+        .headers
+        .get("x-forwarded-for")
+        .and_then(|value| value.to_str().ok())
+    {
         Some(previous) => format!("{previous}, {client_ip}"),
         None => client_ip.to_string(),
     };
-    headers.retain(|(name, _)| !matches!(name.as_str(), "x-forwarded-for" | "x-forwarded-proto" | "x-forwarded-port"));
+    headers.retain(|(name, _)| {
+        !matches!(
+            name.as_str(),
+            "x-forwarded-for" | "x-forwarded-proto" | "x-forwarded-port"
+        )
+    });
     headers.push(("x-forwarded-for".to_string(), forwarded_for));
     headers.push(("x-forwarded-proto".to_string(), "http".to_string()));
     headers.push(("x-forwarded-port".to_string(), listener_port.to_string()));
@@ -111,9 +160,16 @@ pub fn event_from_http(
     }
     let query = uri::split_query(parts.uri.query().unwrap_or_default());
 
-    let header_text = |name| parts.headers.get(name).and_then(|value: &HeaderValue| value.to_str().ok());
+    let header_text = |name| {
+        parts
+            .headers
+            .get(name)
+            .and_then(|value: &HeaderValue| value.to_str().ok())
+    };
     let (body, is_base64_encoded) = body::encode(
-        header_text(header::CONTENT_TYPE).or(Some("application/octet-stream")).filter(|_| !body_bytes.is_empty()),
+        header_text(header::CONTENT_TYPE)
+            .or(Some("application/octet-stream"))
+            .filter(|_| !body_bytes.is_empty()),
         header_text(header::CONTENT_ENCODING),
         body_bytes,
     );
@@ -158,7 +214,10 @@ pub enum ContractViolation {
     /// The response is not a JSON object.
     NotAnObject(String),
     /// A field is missing or has the wrong JSON type (null included).
-    BadField { field: String, expected: &'static str },
+    BadField {
+        field: String,
+        expected: &'static str,
+    },
     /// `isBase64Encoded` is true but the body is not valid base64 (line breaks included).
     InvalidBase64Body,
     /// A header cannot be put on the wire.
@@ -169,14 +228,23 @@ impl std::fmt::Display for ContractViolation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             ContractViolation::TooLarge(size) => {
-                write!(f, "the response JSON is {size} bytes; ALB accepts at most {ALB_MAX_BYTES}")
+                write!(
+                    f,
+                    "the response JSON is {size} bytes; ALB accepts at most {ALB_MAX_BYTES}"
+                )
             }
-            ContractViolation::NotAnObject(error) => write!(f, "the response is not a JSON object: {error}"),
-            ContractViolation::BadField { field, expected } => write!(f, "`{field}` must be {expected}"),
-            ContractViolation::InvalidBase64Body => {
-                f.write_str("isBase64Encoded is true but the body is not valid base64 (no line breaks allowed)")
+            ContractViolation::NotAnObject(error) => {
+                write!(f, "the response is not a JSON object: {error}")
             }
-            ContractViolation::InvalidHeader(name) => write!(f, "header {name:?} cannot be sent over HTTP"),
+            ContractViolation::BadField { field, expected } => {
+                write!(f, "`{field}` must be {expected}")
+            }
+            ContractViolation::InvalidBase64Body => f.write_str(
+                "isBase64Encoded is true but the body is not valid base64 (no line breaks allowed)",
+            ),
+            ContractViolation::InvalidHeader(name) => {
+                write!(f, "header {name:?} cannot be sent over HTTP")
+            }
         }
     }
 }
@@ -184,13 +252,23 @@ impl std::fmt::Display for ContractViolation {
 impl std::error::Error for ContractViolation {}
 
 /// Checks the function's response JSON as ALB does and turns it into the HTTP response.
-pub fn http_from_alb_json(json: &[u8], mode: HeaderMode, method: &Method) -> Result<Response<Body>, ContractViolation> {
+pub fn http_from_alb_json(
+    json: &[u8],
+    mode: HeaderMode,
+    method: &Method,
+) -> Result<Response<Body>, ContractViolation> {
     if json.len() > ALB_MAX_BYTES {
         return Err(ContractViolation::TooLarge(json.len()));
     }
-    let value: Value = serde_json::from_slice(json).map_err(|error| ContractViolation::NotAnObject(error.to_string()))?;
-    let object = value.as_object().ok_or_else(|| ContractViolation::NotAnObject(format!("got {value}")))?;
-    let bad = |field: &str, expected| ContractViolation::BadField { field: field.to_string(), expected };
+    let value: Value = serde_json::from_slice(json)
+        .map_err(|error| ContractViolation::NotAnObject(error.to_string()))?;
+    let object = value
+        .as_object()
+        .ok_or_else(|| ContractViolation::NotAnObject(format!("got {value}")))?;
+    let bad = |field: &str, expected| ContractViolation::BadField {
+        field: field.to_string(),
+        expected,
+    };
 
     let status = object
         .get("statusCode")
@@ -207,14 +285,18 @@ pub fn http_from_alb_json(json: &[u8], mode: HeaderMode, method: &Method) -> Res
         Some(Value::String(text)) => text.as_str(),
         Some(_) => return Err(bad("body", "a string (never null)")),
     };
-    let body_bytes = body::decode(body_text, is_base64_encoded).ok_or(ContractViolation::InvalidBase64Body)?;
+    let body_bytes =
+        body::decode(body_text, is_base64_encoded).ok_or(ContractViolation::InvalidBase64Body)?;
 
     let (field, other) = match mode {
         HeaderMode::SingleValue => ("headers", "multiValueHeaders"),
         HeaderMode::MultiValue => ("multiValueHeaders", "headers"),
     };
     if object.contains_key(other) && !object.contains_key(field) {
-        tracing::warn!("the response has `{other}` but the target group is in {} mode and reads `{field}`", mode.as_str());
+        tracing::warn!(
+            "the response has `{other}` but the target group is in {} mode and reads `{field}`",
+            mode.as_str()
+        );
     }
     let mut pairs: Vec<(String, String)> = Vec::new();
     match object.get(field) {
@@ -222,7 +304,9 @@ pub fn http_from_alb_json(json: &[u8], mode: HeaderMode, method: &Method) -> Res
         Some(Value::Object(headers)) => {
             for (name, value) in headers {
                 match (mode, value) {
-                    (HeaderMode::SingleValue, Value::String(text)) => pairs.push((name.clone(), text.clone())),
+                    (HeaderMode::SingleValue, Value::String(text)) => {
+                        pairs.push((name.clone(), text.clone()))
+                    }
                     (HeaderMode::MultiValue, Value::Array(values)) => {
                         for value in values {
                             let text = value
@@ -231,7 +315,9 @@ pub fn http_from_alb_json(json: &[u8], mode: HeaderMode, method: &Method) -> Res
                             pairs.push((name.clone(), text.to_string()));
                         }
                     }
-                    (HeaderMode::SingleValue, _) => return Err(bad(&format!("{field}.{name}"), "a string")),
+                    (HeaderMode::SingleValue, _) => {
+                        return Err(bad(&format!("{field}.{name}"), "a string"));
+                    }
                     (HeaderMode::MultiValue, _) => {
                         return Err(bad(&format!("{field}.{name}"), "an array of strings"));
                     }
@@ -246,20 +332,33 @@ pub fn http_from_alb_json(json: &[u8], mode: HeaderMode, method: &Method) -> Res
     for (name, value) in pairs {
         let lower = name.to_ascii_lowercase();
         // ALB frames the body itself; the length is recomputed from the decoded body.
-        if lower == "transfer-encoding" || lower == "connection" || (lower == "content-length" && method != Method::HEAD) {
+        if lower == "transfer-encoding"
+            || lower == "connection"
+            || (lower == "content-length" && method != Method::HEAD)
+        {
             continue;
         }
-        let header_name = http::HeaderName::from_bytes(name.as_bytes()).map_err(|_| ContractViolation::InvalidHeader(name.clone()))?;
-        let header_value = HeaderValue::from_str(&value).map_err(|_| ContractViolation::InvalidHeader(name.clone()))?;
+        let header_name = http::HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| ContractViolation::InvalidHeader(name.clone()))?;
+        let header_value = HeaderValue::from_str(&value)
+            .map_err(|_| ContractViolation::InvalidHeader(name.clone()))?;
         headers.append(header_name, header_value);
     }
-    Ok(response.body(Body::from(body_bytes)).expect("status and headers were validated"))
+    Ok(response
+        .body(Body::from(body_bytes))
+        .expect("status and headers were validated"))
 }
 
 /// The small HTML page ALB itself sends for 413 and 502.
 fn alb_error_page(status: StatusCode) -> Response<Body> {
-    let title = format!("{} {}", status.as_u16(), status.canonical_reason().unwrap_or_default());
-    let page = format!("<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n<center><h1>{title}</h1></center>\r\n</body>\r\n</html>\r\n");
+    let title = format!(
+        "{} {}",
+        status.as_u16(),
+        status.canonical_reason().unwrap_or_default()
+    );
+    let page = format!(
+        "<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n<center><h1>{title}</h1></center>\r\n</body>\r\n</html>\r\n"
+    );
     Response::builder()
         .status(status)
         .header(header::CONTENT_TYPE, "text/html")
@@ -270,8 +369,15 @@ fn alb_error_page(status: StatusCode) -> Response<Body> {
 
 /// An `x-amzn-trace-id` in ALB's format: `Root=1-<epoch seconds hex>-<24 hex digits>`.
 fn trace_id(number: u64) -> String {
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
-    format!("Root=1-{:08x}-{:012x}{:012x}", now.as_secs(), now.subsec_nanos(), number)
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    format!(
+        "Root=1-{:08x}-{:012x}{:012x}",
+        now.as_secs(),
+        now.subsec_nanos(),
+        number
+    )
 }
 
 #[cfg(test)]
@@ -297,29 +403,66 @@ mod tests {
         )
         .unwrap();
         assert_eq!(response.status(), StatusCode::CREATED);
-        assert_eq!(response.headers().get_all(header::SET_COOKIE).iter().count(), 2);
+        assert_eq!(
+            response
+                .headers()
+                .get_all(header::SET_COOKIE)
+                .iter()
+                .count(),
+            2
+        );
     }
 
     #[test]
     fn nulls_and_missing_flags_are_502_causes() {
         let single = HeaderMode::SingleValue;
-        assert_eq!(field_error(check(r#"{"statusCode":200,"body":"x"}"#, single)), "isBase64Encoded");
-        assert_eq!(field_error(check(r#"{"statusCode":200,"body":null,"isBase64Encoded":false}"#, single)), "body");
-        assert_eq!(field_error(check(r#"{"statusCode":200,"headers":null,"body":"","isBase64Encoded":false}"#, single)), "headers");
         assert_eq!(
-            field_error(check(r#"{"statusCode":200,"headers":{"content-length":5},"body":"","isBase64Encoded":false}"#, single)),
+            field_error(check(r#"{"statusCode":200,"body":"x"}"#, single)),
+            "isBase64Encoded"
+        );
+        assert_eq!(
+            field_error(check(
+                r#"{"statusCode":200,"body":null,"isBase64Encoded":false}"#,
+                single
+            )),
+            "body"
+        );
+        assert_eq!(
+            field_error(check(
+                r#"{"statusCode":200,"headers":null,"body":"","isBase64Encoded":false}"#,
+                single
+            )),
+            "headers"
+        );
+        assert_eq!(
+            field_error(check(
+                r#"{"statusCode":200,"headers":{"content-length":5},"body":"","isBase64Encoded":false}"#,
+                single
+            )),
             "headers.content-length"
         );
         assert_eq!(
-            field_error(check(r#"{"statusCode":200,"multiValueHeaders":{"x":[true]},"body":"","isBase64Encoded":false}"#, HeaderMode::MultiValue)),
+            field_error(check(
+                r#"{"statusCode":200,"multiValueHeaders":{"x":[true]},"body":"","isBase64Encoded":false}"#,
+                HeaderMode::MultiValue
+            )),
             "multiValueHeaders.x[]"
         );
-        assert_eq!(field_error(check(r#"{"statusCode":"200","body":"","isBase64Encoded":false}"#, single)), "statusCode");
+        assert_eq!(
+            field_error(check(
+                r#"{"statusCode":"200","body":"","isBase64Encoded":false}"#,
+                single
+            )),
+            "statusCode"
+        );
     }
 
     #[test]
     fn base64_with_line_breaks_is_refused() {
-        let result = check(r#"{"statusCode":200,"body":"aGVs\nbG8=","isBase64Encoded":true}"#, HeaderMode::SingleValue);
+        let result = check(
+            r#"{"statusCode":200,"body":"aGVs\nbG8=","isBase64Encoded":true}"#,
+            HeaderMode::SingleValue,
+        );
         assert_eq!(result.unwrap_err(), ContractViolation::InvalidBase64Body);
     }
 
@@ -347,7 +490,14 @@ mod tests {
         let (parts, ()) = request.into_parts();
         let body = b"theme=dark";
 
-        let multi = event_from_http(&parts, body, HeaderMode::MultiValue, "10.0.0.9", 3000, "Root=1-a-b");
+        let multi = event_from_http(
+            &parts,
+            body,
+            HeaderMode::MultiValue,
+            "10.0.0.9",
+            3000,
+            "Root=1-a-b",
+        );
         assert_eq!(multi.http_method, "POST");
         assert_eq!(multi.path, "/save");
         assert!(multi.is_base64_encoded, "form bodies arrive base64");
@@ -364,7 +514,14 @@ mod tests {
         assert!(!headers.contains_key("connection"));
         assert!(multi.headers.is_none() && multi.query_string_parameters.is_none());
 
-        let single = event_from_http(&parts, body, HeaderMode::SingleValue, "10.0.0.9", 3000, "Root=1-a-b");
+        let single = event_from_http(
+            &parts,
+            body,
+            HeaderMode::SingleValue,
+            "10.0.0.9",
+            3000,
+            "Root=1-a-b",
+        );
         assert_eq!(single.query_string_parameters.as_ref().unwrap()["a"], "x+y");
         assert_eq!(single.headers.as_ref().unwrap()["accept"], "*/*");
         assert!(single.multi_value_headers.is_none());
@@ -378,9 +535,22 @@ mod tests {
             .body(())
             .unwrap()
             .into_parts();
-        let event = event_from_http(&parts, b"{}", HeaderMode::SingleValue, "127.0.0.1", 3000, "t");
-        assert_eq!((event.body.as_deref(), event.is_base64_encoded), (Some("{}"), false));
+        let event = event_from_http(
+            &parts,
+            b"{}",
+            HeaderMode::SingleValue,
+            "127.0.0.1",
+            3000,
+            "t",
+        );
+        assert_eq!(
+            (event.body.as_deref(), event.is_base64_encoded),
+            (Some("{}"), false)
+        );
         let event = event_from_http(&parts, b"", HeaderMode::SingleValue, "127.0.0.1", 3000, "t");
-        assert_eq!((event.body.as_deref(), event.is_base64_encoded), (Some(""), false));
+        assert_eq!(
+            (event.body.as_deref(), event.is_base64_encoded),
+            (Some(""), false)
+        );
     }
 }

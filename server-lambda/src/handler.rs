@@ -77,7 +77,10 @@ impl AlbHandler {
         let router = self.router.clone();
         // The body is read inside the guarded future: Leptos renders while it streams.
         let guarded = AssertUnwindSafe(async move {
-            let response = router.oneshot(request).await.unwrap_or_else(|never| match never {});
+            let response = router
+                .oneshot(request)
+                .await
+                .unwrap_or_else(|never| match never {});
             AlbResponse::from_http(response, &method, mode).await
         });
         match guarded.catch_unwind().await {
@@ -88,7 +91,11 @@ impl AlbHandler {
                     .map(|text| text.to_string())
                     .or_else(|| panic.downcast_ref::<String>().cloned())
                     .unwrap_or_else(|| "non-string panic payload".to_string());
-                tracing::error!(request_id, panic = message, "panic while handling the request; answered with 500");
+                tracing::error!(
+                    request_id,
+                    panic = message,
+                    "panic while handling the request; answered with 500"
+                );
                 AlbResponse::with_body(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "text/html; charset=utf-8",
@@ -101,5 +108,9 @@ impl AlbHandler {
 }
 
 fn bad_request(error: &crate::alb::EventError, mode: HeaderMode) -> AlbResponse {
-    AlbResponse::plain_text(StatusCode::BAD_REQUEST, &format!("Bad Request: {error}"), mode)
+    AlbResponse::plain_text(
+        StatusCode::BAD_REQUEST,
+        &format!("Bad Request: {error}"),
+        mode,
+    )
 }

@@ -23,8 +23,12 @@ fn main() -> ExitCode {
 
     // Lambda sends one event at a time: a single-threaded runtime starts faster.
     let runtime = match settings.run_mode {
-        RunMode::Lambda => tokio::runtime::Builder::new_current_thread().enable_all().build(),
-        RunMode::Emulator { .. } => tokio::runtime::Builder::new_multi_thread().enable_all().build(),
+        RunMode::Lambda => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build(),
+        RunMode::Emulator { .. } => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build(),
     }
     .expect("the tokio runtime starts");
 
@@ -46,8 +50,14 @@ fn main() -> ExitCode {
                         return ExitCode::FAILURE;
                     }
                 };
-                let local = listener.local_addr().map(|addr| addr.to_string()).unwrap_or_default();
-                println!("ALB emulator ({} headers) listening on http://{local}", header_mode.as_str());
+                let local = listener
+                    .local_addr()
+                    .map(|addr| addr.to_string())
+                    .unwrap_or_default();
+                println!(
+                    "ALB emulator ({} headers) listening on http://{local}",
+                    header_mode.as_str()
+                );
                 match emulator::serve(listener, handler, header_mode).await {
                     Ok(()) => ExitCode::SUCCESS,
                     Err(error) => {

@@ -15,7 +15,9 @@ async fn handle(event: Value) -> Value {
 }
 
 async fn handle_text(event: &[u8]) -> Value {
-    let response = AlbHandler::new(echo_router()).handle(event, "test-request").await;
+    let response = AlbHandler::new(echo_router())
+        .handle(event, "test-request")
+        .await;
     serde_json::to_value(response).unwrap()
 }
 
@@ -62,10 +64,24 @@ async fn encoded_query_values_reach_the_app_byte_for_byte() {
 
 #[tokio::test]
 async fn repeated_query_keys_keep_every_value_in_multi_value_mode() {
-    let echo = echo_of(event(MultiValue, "GET", "/echo", &[("tag", "a"), ("tag", "b%20c")], &[])).await;
+    let echo = echo_of(event(
+        MultiValue,
+        "GET",
+        "/echo",
+        &[("tag", "a"), ("tag", "b%20c")],
+        &[],
+    ))
+    .await;
     assert_eq!(echo["query"], "tag=a&tag=b%20c");
     // In single-value mode ALB has already kept only the last value.
-    let echo = echo_of(event(SingleValue, "GET", "/echo", &[("tag", "a"), ("tag", "b")], &[])).await;
+    let echo = echo_of(event(
+        SingleValue,
+        "GET",
+        "/echo",
+        &[("tag", "a"), ("tag", "b")],
+        &[],
+    ))
+    .await;
     assert_eq!(echo["query"], "tag=b");
 }
 
@@ -82,7 +98,14 @@ async fn null_query_parameters_and_missing_headers_are_accepted() {
 #[tokio::test]
 async fn uri_is_absolute_from_host_and_forwarded_proto() {
     for mode in BOTH_MODES {
-        let echo = echo_of(event(mode, "GET", "/echo", &[("a", "1")], &browser_headers())).await;
+        let echo = echo_of(event(
+            mode,
+            "GET",
+            "/echo",
+            &[("a", "1")],
+            &browser_headers(),
+        ))
+        .await;
         assert_eq!(echo["uri"], "https://site.example.com/echo?a=1", "{mode:?}");
         assert_eq!(echoed_header(&echo, "x-forwarded-for"), ["203.0.113.7"]);
     }
@@ -102,7 +125,12 @@ async fn base64_form_body_is_decoded() {
     let form = b"theme=dark&display_name=Zo%C3%AB+X";
     for mode in BOTH_MODES {
         let headers = [("content-type", "application/x-www-form-urlencoded")];
-        let echo = echo_of(with_body(event(mode, "POST", "/echo", &[], &headers), form, true)).await;
+        let echo = echo_of(with_body(
+            event(mode, "POST", "/echo", &[], &headers),
+            form,
+            true,
+        ))
+        .await;
         assert_eq!(echoed_body(&echo), form);
         assert_eq!(echo["method"], "POST");
     }
@@ -112,7 +140,13 @@ async fn base64_form_body_is_decoded() {
 async fn json_binary_and_gzip_bodies_arrive_intact() {
     let json_body = "{\"name\":\"Zoë ✓\"}".as_bytes();
     let echo = echo_of(with_body(
-        event(MultiValue, "POST", "/echo", &[], &[("content-type", "application/json")]),
+        event(
+            MultiValue,
+            "POST",
+            "/echo",
+            &[],
+            &[("content-type", "application/json")],
+        ),
         json_body,
         false,
     ))
@@ -121,7 +155,13 @@ async fn json_binary_and_gzip_bodies_arrive_intact() {
 
     let binary = [0u8, 159, 146, 150, 255];
     let echo = echo_of(with_body(
-        event(MultiValue, "PUT", "/echo", &[], &[("content-type", "application/octet-stream")]),
+        event(
+            MultiValue,
+            "PUT",
+            "/echo",
+            &[],
+            &[("content-type", "application/octet-stream")],
+        ),
         &binary,
         true,
     ))
@@ -129,16 +169,31 @@ async fn json_binary_and_gzip_bodies_arrive_intact() {
     assert_eq!(echoed_body(&echo), binary);
 
     let compressed = gzip(b"{\"a\":1}");
-    let headers = [("content-type", "application/json"), ("content-encoding", "gzip")];
-    let echo = echo_of(with_body(event(SingleValue, "POST", "/echo", &[], &headers), &compressed, true)).await;
+    let headers = [
+        ("content-type", "application/json"),
+        ("content-encoding", "gzip"),
+    ];
+    let echo = echo_of(with_body(
+        event(SingleValue, "POST", "/echo", &[], &headers),
+        &compressed,
+        true,
+    ))
+    .await;
     assert_eq!(echoed_body(&echo), compressed);
 }
 
 #[tokio::test]
 async fn request_cookies_and_repeated_headers_reach_the_app() {
-    let headers = [("cookie", "theme=dark; display_name=Zo%C3%AB"), ("accept", "text/html"), ("accept", "*/*")];
+    let headers = [
+        ("cookie", "theme=dark; display_name=Zo%C3%AB"),
+        ("accept", "text/html"),
+        ("accept", "*/*"),
+    ];
     let echo = echo_of(event(MultiValue, "GET", "/echo", &[], &headers)).await;
-    assert_eq!(echoed_header(&echo, "cookie"), ["theme=dark; display_name=Zo%C3%AB"]);
+    assert_eq!(
+        echoed_header(&echo, "cookie"),
+        ["theme=dark; display_name=Zo%C3%AB"]
+    );
     assert_eq!(echoed_header(&echo, "accept"), ["text/html", "*/*"]);
 }
 
@@ -173,16 +228,25 @@ async fn no_content_not_modified_and_head_have_no_body() {
     for mode in BOTH_MODES {
         let response = handle(event(mode, "GET", "/no-content", &[], &[])).await;
         assert_alb_contract(&response, mode);
-        assert_eq!((response["statusCode"].as_u64(), response["body"].as_str()), (Some(204), Some("")));
+        assert_eq!(
+            (response["statusCode"].as_u64(), response["body"].as_str()),
+            (Some(204), Some(""))
+        );
         assert!(header_values(&response, "content-length").is_empty());
 
         let response = handle(event(mode, "GET", "/not-modified", &[], &[])).await;
-        assert_eq!((response["statusCode"].as_u64(), response["body"].as_str()), (Some(304), Some("")));
+        assert_eq!(
+            (response["statusCode"].as_u64(), response["body"].as_str()),
+            (Some(304), Some(""))
+        );
         assert_eq!(header_values(&response, "etag"), ["\"v1\""]);
 
         let response = handle(event(mode, "HEAD", "/text", &[], &[])).await;
         assert_alb_contract(&response, mode);
-        assert_eq!((response["statusCode"].as_u64(), response["body"].as_str()), (Some(200), Some("")));
+        assert_eq!(
+            (response["statusCode"].as_u64(), response["body"].as_str()),
+            (Some(200), Some(""))
+        );
     }
 }
 
@@ -198,7 +262,10 @@ async fn redirect_keeps_its_location() {
 async fn several_cookies_survive_in_multi_value_mode() {
     let response = handle(event(MultiValue, "GET", "/cookies", &[], &[])).await;
     assert_alb_contract(&response, MultiValue);
-    assert_eq!(header_values(&response, "set-cookie"), ["a=1; Path=/", "b=2; Path=/; HttpOnly"]);
+    assert_eq!(
+        header_values(&response, "set-cookie"),
+        ["a=1; Path=/", "b=2; Path=/; HttpOnly"]
+    );
     assert_eq!(header_values(&response, "x-repeated"), ["one", "two"]);
 }
 
@@ -235,25 +302,54 @@ async fn malformed_events_get_400_in_the_events_mode() {
     wrong_type["headers"] = json!({"accept": 5});
 
     for (name, event, mode, reason) in [
-        ("invalid base64", invalid_base64, MultiValue, "not valid base64"),
-        ("API Gateway event", api_gateway_v2, SingleValue, "not an ALB target-group event"),
+        (
+            "invalid base64",
+            invalid_base64,
+            MultiValue,
+            "not valid base64",
+        ),
+        (
+            "API Gateway event",
+            api_gateway_v2,
+            SingleValue,
+            "not an ALB target-group event",
+        ),
         ("bad method", bad_method, SingleValue, "invalid HTTP method"),
-        ("bad header", bad_header, MultiValue, "invalid header \"x-bad\""),
+        (
+            "bad header",
+            bad_header,
+            MultiValue,
+            "invalid header \"x-bad\"",
+        ),
         ("relative path", relative_path, SingleValue, "invalid path"),
-        ("header of wrong type", wrong_type, SingleValue, "not an ALB target-group event"),
+        (
+            "header of wrong type",
+            wrong_type,
+            SingleValue,
+            "not an ALB target-group event",
+        ),
     ] {
         let response = handle(event).await;
         assert_eq!(response["statusCode"], 400, "{name}: {response}");
         assert_alb_contract(&response, mode);
-        assert!(response["body"].as_str().unwrap().contains(reason), "{name}: {response}");
+        assert!(
+            response["body"].as_str().unwrap().contains(reason),
+            "{name}: {response}"
+        );
     }
 }
 
 #[tokio::test]
 async fn a_payload_that_is_not_json_gets_400() {
     let handler = AlbHandler::new(echo_router());
-    let response: Value = serde_json::from_slice(&handler.handle_json(b"<xml/>", "id").await).unwrap();
-    assert!(response["body"].as_str().unwrap().contains("not an ALB target-group event"));
+    let response: Value =
+        serde_json::from_slice(&handler.handle_json(b"<xml/>", "id").await).unwrap();
+    assert!(
+        response["body"]
+            .as_str()
+            .unwrap()
+            .contains("not an ALB target-group event")
+    );
     assert_eq!(response["statusCode"], 400);
     assert_no_nulls_and_fields(&response);
 }
@@ -265,13 +361,37 @@ fn assert_no_nulls_and_fields(response: &Value) {
 #[tokio::test]
 async fn a_panic_becomes_a_500_page_and_the_next_request_is_served() {
     let handler = AlbHandler::new(echo_router());
-    let response = serde_json::to_value(handler.handle(&serde_json::to_vec(&event(MultiValue, "GET", "/panic", &[], &[])).unwrap(), "1").await).unwrap();
+    let response = serde_json::to_value(
+        handler
+            .handle(
+                &serde_json::to_vec(&event(MultiValue, "GET", "/panic", &[], &[])).unwrap(),
+                "1",
+            )
+            .await,
+    )
+    .unwrap();
     assert_eq!(response["statusCode"], 500);
     assert_alb_contract(&response, MultiValue);
-    assert!(response["body"].as_str().unwrap().contains("Internal Server Error"));
-    assert_eq!(header_values(&response, "content-type"), ["text/html; charset=utf-8"]);
+    assert!(
+        response["body"]
+            .as_str()
+            .unwrap()
+            .contains("Internal Server Error")
+    );
+    assert_eq!(
+        header_values(&response, "content-type"),
+        ["text/html; charset=utf-8"]
+    );
 
-    let response = serde_json::to_value(handler.handle(&serde_json::to_vec(&event(MultiValue, "GET", "/text", &[], &[])).unwrap(), "2").await).unwrap();
+    let response = serde_json::to_value(
+        handler
+            .handle(
+                &serde_json::to_vec(&event(MultiValue, "GET", "/text", &[], &[])).unwrap(),
+                "2",
+            )
+            .await,
+    )
+    .unwrap();
     assert_eq!(response["statusCode"], 200);
 }
 
@@ -281,8 +401,14 @@ async fn the_site_router_serves_pages_through_the_adapter() {
     let response = serde_json::to_value(
         handler
             .handle(
-                &serde_json::to_vec(&event(MultiValue, "GET", "/hello", &[("name", "a+b%2Bc+%E2%9C%93+%3Cb%3E")], &browser_headers()))
-                    .unwrap(),
+                &serde_json::to_vec(&event(
+                    MultiValue,
+                    "GET",
+                    "/hello",
+                    &[("name", "a+b%2Bc+%E2%9C%93+%3Cb%3E")],
+                    &browser_headers(),
+                ))
+                .unwrap(),
                 "1",
             )
             .await,
@@ -290,5 +416,8 @@ async fn the_site_router_serves_pages_through_the_adapter() {
     .unwrap();
     assert_alb_contract(&response, MultiValue);
     let html = String::from_utf8(body_bytes(&response)).unwrap();
-    assert_eq!(element_text(&html, "hello").as_deref(), Some("Hello, a b+c ✓ &lt;b&gt;!"));
+    assert_eq!(
+        element_text(&html, "hello").as_deref(),
+        Some("Hello, a b+c ✓ &lt;b&gt;!")
+    );
 }

@@ -19,36 +19,81 @@ fn html_of(response: &serde_json::Value) -> String {
 async fn every_page_answers_in_both_header_modes() {
     let mut lambda = LambdaUnderTest::start().await;
     for mode in BOTH_MODES {
-        let home = lambda.invoke(&event(mode, "GET", "/", &[], &browser_headers())).await;
+        let home = lambda
+            .invoke(&event(mode, "GET", "/", &[], &browser_headers()))
+            .await;
         assert_alb_contract(&home, mode);
         assert_eq!(home["statusCode"], 200, "{mode:?}");
-        assert_eq!(header_values(&home, "content-type"), ["text/html; charset=utf-8"]);
+        assert_eq!(
+            header_values(&home, "content-type"),
+            ["text/html; charset=utf-8"]
+        );
         let html = html_of(&home);
-        assert!(html.contains("<html lang=\"en\" data-theme=\"light\">"), "{html}");
-        assert!(html.contains("/pkg/site.js") && html.contains("/pkg/site.wasm"), "hydration script: {html}");
+        assert!(
+            html.contains("<html lang=\"en\" data-theme=\"light\">"),
+            "{html}"
+        );
+        assert!(
+            html.contains("/pkg/site.js") && html.contains("/pkg/site.wasm"),
+            "hydration script: {html}"
+        );
         assert!(html.contains("id=\"counter\""));
 
-        let hello = lambda.invoke(&event(mode, "GET", "/hello", &[("name", "a+b+%26+c%2Fd+%E2%9C%93")], &browser_headers())).await;
-        assert_eq!(element_text(&html_of(&hello), "hello").as_deref(), Some("Hello, a b &amp; c/d ✓!"));
-        let anonymous = lambda.invoke(&event(mode, "GET", "/hello", &[], &browser_headers())).await;
-        assert_eq!(element_text(&html_of(&anonymous), "hello").as_deref(), Some("Hello, world!"));
+        let hello = lambda
+            .invoke(&event(
+                mode,
+                "GET",
+                "/hello",
+                &[("name", "a+b+%26+c%2Fd+%E2%9C%93")],
+                &browser_headers(),
+            ))
+            .await;
+        assert_eq!(
+            element_text(&html_of(&hello), "hello").as_deref(),
+            Some("Hello, a b &amp; c/d ✓!")
+        );
+        let anonymous = lambda
+            .invoke(&event(mode, "GET", "/hello", &[], &browser_headers()))
+            .await;
+        assert_eq!(
+            element_text(&html_of(&anonymous), "hello").as_deref(),
+            Some("Hello, world!")
+        );
 
-        let preferences = lambda.invoke(&event(mode, "GET", "/preferences", &[], &browser_headers())).await;
+        let preferences = lambda
+            .invoke(&event(mode, "GET", "/preferences", &[], &browser_headers()))
+            .await;
         assert_eq!(preferences["statusCode"], 200);
         let html = html_of(&preferences);
-        assert!(html.contains("action=\"/api/preferences\"") && html.contains("name=\"display_name\""), "{html}");
+        assert!(
+            html.contains("action=\"/api/preferences\"") && html.contains("name=\"display_name\""),
+            "{html}"
+        );
 
-        let missing = lambda.invoke(&event(mode, "GET", "/no/such/page", &[], &browser_headers())).await;
+        let missing = lambda
+            .invoke(&event(
+                mode,
+                "GET",
+                "/no/such/page",
+                &[],
+                &browser_headers(),
+            ))
+            .await;
         assert_alb_contract(&missing, mode);
         assert_eq!(missing["statusCode"], 404);
         assert_eq!(missing["statusDescription"], "404 Not Found");
         assert!(html_of(&missing).contains("Page not found"));
 
-        let favicon = lambda.invoke(&event(mode, "GET", "/favicon.png", &[], &browser_headers())).await;
+        let favicon = lambda
+            .invoke(&event(mode, "GET", "/favicon.png", &[], &browser_headers()))
+            .await;
         assert_eq!(favicon["statusCode"], 200);
         assert_eq!(favicon["isBase64Encoded"], true);
         assert_eq!(header_values(&favicon, "content-type"), ["image/png"]);
-        assert_eq!(body_bytes(&favicon), std::fs::read(format!("{}/favicon.png", public_dir())).unwrap());
+        assert_eq!(
+            body_bytes(&favicon),
+            std::fs::read(format!("{}/favicon.png", public_dir())).unwrap()
+        );
     }
     lambda.stop().await;
 }
@@ -57,10 +102,24 @@ async fn every_page_answers_in_both_header_modes() {
 async fn health_check_answers_ok_without_host_or_cookies() {
     let mut lambda = LambdaUnderTest::start().await;
     for mode in BOTH_MODES {
-        let health = lambda.invoke(&event(mode, "GET", "/healthz", &[], &[("user-agent", "ELB-HealthChecker/2.0")])).await;
+        let health = lambda
+            .invoke(&event(
+                mode,
+                "GET",
+                "/healthz",
+                &[],
+                &[("user-agent", "ELB-HealthChecker/2.0")],
+            ))
+            .await;
         assert_alb_contract(&health, mode);
-        assert_eq!((health["statusCode"].as_u64(), health["body"].as_str()), (Some(200), Some("ok")));
-        assert_eq!(header_values(&health, "content-type"), ["text/plain; charset=utf-8"]);
+        assert_eq!(
+            (health["statusCode"].as_u64(), health["body"].as_str()),
+            (Some(200), Some("ok"))
+        );
+        assert_eq!(
+            header_values(&health, "content-type"),
+            ["text/plain; charset=utf-8"]
+        );
         assert!(header_values(&health, "set-cookie").is_empty());
     }
     lambda.stop().await;
@@ -74,7 +133,11 @@ fn preferences_post(mode: HeaderMode) -> serde_json::Value {
         ("origin", "https://site.example.com"),
     ]);
     // ALB base64-encodes form bodies.
-    with_body(event(mode, "POST", "/api/preferences", &[], &headers), b"theme=dark&display_name=Zo%C3%AB+%26+Co", true)
+    with_body(
+        event(mode, "POST", "/api/preferences", &[], &headers),
+        b"theme=dark&display_name=Zo%C3%AB+%26+Co",
+        true,
+    )
 }
 
 #[tokio::test]
@@ -83,19 +146,29 @@ async fn saving_preferences_sets_two_cookies_and_redirects_back() {
     let response = lambda.invoke(&preferences_post(MultiValue)).await;
     assert_alb_contract(&response, MultiValue);
     assert_eq!(response["statusCode"], 302, "{response}");
-    assert!(header_values(&response, "location")[0].starts_with("https://site.example.com/preferences"));
+    assert!(
+        header_values(&response, "location")[0].starts_with("https://site.example.com/preferences")
+    );
     let cookies = header_values(&response, "set-cookie");
     assert_eq!(cookies.len(), 2, "{cookies:?}");
     assert!(cookies[0].starts_with("theme=dark;"), "{cookies:?}");
-    assert!(cookies[1].starts_with("display_name=Zo%C3%AB%20%26%20Co;"), "{cookies:?}");
+    assert!(
+        cookies[1].starts_with("display_name=Zo%C3%AB%20%26%20Co;"),
+        "{cookies:?}"
+    );
 
     // The next page view carries the cookies back and renders the saved state.
     let mut headers = browser_headers();
     headers.push(("cookie", "theme=dark; display_name=Zo%C3%AB%20%26%20Co"));
-    let home = lambda.invoke(&event(MultiValue, "GET", "/", &[], &headers)).await;
+    let home = lambda
+        .invoke(&event(MultiValue, "GET", "/", &[], &headers))
+        .await;
     let html = html_of(&home);
     assert!(html.contains("data-theme=\"dark\""), "{html}");
-    assert_eq!(element_text(&html, "greeting").as_deref(), Some("Welcome back, Zoë &amp; Co!"));
+    assert_eq!(
+        element_text(&html, "greeting").as_deref(),
+        Some("Welcome back, Zoë &amp; Co!")
+    );
     lambda.stop().await;
 }
 
@@ -105,11 +178,17 @@ async fn single_value_mode_delivers_one_cookie_and_logs_the_attribute_to_turn_on
     let response = lambda.invoke(&preferences_post(SingleValue)).await;
     assert_alb_contract(&response, SingleValue);
     assert_eq!(response["statusCode"], 302);
-    assert!(response["headers"]["set-cookie"].as_str().unwrap().starts_with("display_name="));
+    assert!(
+        response["headers"]["set-cookie"]
+            .as_str()
+            .unwrap()
+            .starts_with("display_name=")
+    );
     // The log line is written before the response is posted.
     let logs = lambda.logs();
     assert!(
-        logs.iter().any(|line| line.contains("WARN") && line.contains("lambda.multi_value_headers.enabled=true")),
+        logs.iter().any(|line| line.contains("WARN")
+            && line.contains("lambda.multi_value_headers.enabled=true")),
         "{logs:#?}"
     );
     lambda.stop().await;
@@ -119,12 +198,28 @@ async fn single_value_mode_delivers_one_cookie_and_logs_the_attribute_to_turn_on
 async fn invalid_preferences_are_refused_with_the_reason() {
     let mut lambda = LambdaUnderTest::start().await;
     // As the hydrated page's fetch sends it: JSON accepted, no HTML.
-    let mut headers: Vec<_> = browser_headers().into_iter().filter(|(name, _)| *name != "accept").collect();
-    headers.extend([("content-type", "application/x-www-form-urlencoded"), ("accept", "application/json")]);
-    let post = with_body(event(MultiValue, "POST", "/api/preferences", &[], &headers), b"theme=purple&display_name=x", true);
+    let mut headers: Vec<_> = browser_headers()
+        .into_iter()
+        .filter(|(name, _)| *name != "accept")
+        .collect();
+    headers.extend([
+        ("content-type", "application/x-www-form-urlencoded"),
+        ("accept", "application/json"),
+    ]);
+    let post = with_body(
+        event(MultiValue, "POST", "/api/preferences", &[], &headers),
+        b"theme=purple&display_name=x",
+        true,
+    );
     let response = lambda.invoke(&post).await;
     assert_eq!(response["statusCode"], 500);
-    assert!(response["body"].as_str().unwrap().contains("unknown theme \"purple\""), "{response}");
+    assert!(
+        response["body"]
+            .as_str()
+            .unwrap()
+            .contains("unknown theme \"purple\""),
+        "{response}"
+    );
     assert!(header_values(&response, "set-cookie").is_empty());
     lambda.stop().await;
 }
@@ -132,9 +227,16 @@ async fn invalid_preferences_are_refused_with_the_reason() {
 #[tokio::test]
 async fn malformed_payloads_are_answered_and_the_function_keeps_serving() {
     let mut lambda = LambdaUnderTest::start().await;
-    let not_alb = lambda.invoke(&serde_json::json!({"Records": [{"eventSource": "aws:sqs"}]})).await;
+    let not_alb = lambda
+        .invoke(&serde_json::json!({"Records": [{"eventSource": "aws:sqs"}]}))
+        .await;
     assert_eq!(not_alb["statusCode"], 400);
-    assert!(not_alb["body"].as_str().unwrap().contains("not an ALB target-group event"));
+    assert!(
+        not_alb["body"]
+            .as_str()
+            .unwrap()
+            .contains("not an ALB target-group event")
+    );
 
     // A payload that is not JSON never reaches the handler; the runtime reports an error.
     match lambda.invoke_raw(b"definitely not json".to_vec()).await {
@@ -142,12 +244,24 @@ async fn malformed_payloads_are_answered_and_the_function_keeps_serving() {
         Outcome::Response(body) => panic!("expected an invocation error, got {body:?}"),
     }
 
-    let health = lambda.invoke(&event(SingleValue, "GET", "/healthz", &[], &[])).await;
+    let health = lambda
+        .invoke(&event(SingleValue, "GET", "/healthz", &[], &[]))
+        .await;
     assert_eq!(health["body"], "ok");
     let logs = lambda.logs();
-    let request_lines: Vec<&String> = logs.iter().filter(|line| line.contains("\"message\":\"request\"")).collect();
+    let request_lines: Vec<&String> = logs
+        .iter()
+        .filter(|line| line.contains("\"message\":\"request\""))
+        .collect();
     let last: serde_json::Value = serde_json::from_str(request_lines.last().unwrap()).unwrap();
-    assert_eq!((last["method"].as_str(), last["path"].as_str(), last["status"].as_u64()), (Some("GET"), Some("/healthz"), Some(200)));
+    assert_eq!(
+        (
+            last["method"].as_str(),
+            last["path"].as_str(),
+            last["status"].as_u64()
+        ),
+        (Some("GET"), Some("/healthz"), Some(200))
+    );
     assert!(last["request_id"].as_str().unwrap().starts_with("request-"));
     assert!(last["duration_ms"].is_f64());
     lambda.stop().await;
@@ -156,11 +270,25 @@ async fn malformed_payloads_are_answered_and_the_function_keeps_serving() {
 #[tokio::test]
 async fn request_log_line_carries_the_trace_id() {
     let mut lambda = LambdaUnderTest::start().await;
-    lambda.invoke(&event(MultiValue, "GET", "/healthz", &[], &browser_headers())).await;
+    lambda
+        .invoke(&event(
+            MultiValue,
+            "GET",
+            "/healthz",
+            &[],
+            &browser_headers(),
+        ))
+        .await;
     let logs = lambda.logs();
-    let line = logs.iter().find(|line| line.contains("\"message\":\"request\"")).expect("a request log line");
+    let line = logs
+        .iter()
+        .find(|line| line.contains("\"message\":\"request\""))
+        .expect("a request log line");
     let fields: serde_json::Value = serde_json::from_str(line).unwrap();
-    assert_eq!(fields["trace_id"], "Root=1-67891233-abcdef012345678912345678");
+    assert_eq!(
+        fields["trace_id"],
+        "Root=1-67891233-abcdef012345678912345678"
+    );
     assert_eq!(fields["level"], "INFO");
     lambda.stop().await;
 }

@@ -17,29 +17,59 @@ use tokio::io::AsyncBufReadExt as _;
 async fn spawn_emulator(router: axum::Router, mode: HeaderMode) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(server_lambda::emulator::serve(listener, AlbHandler::new(router), mode));
+    tokio::spawn(server_lambda::emulator::serve(
+        listener,
+        AlbHandler::new(router),
+        mode,
+    ));
     base
 }
 
 fn client() -> reqwest::Client {
-    reqwest::Client::builder().redirect(Policy::none()).timeout(Duration::from_secs(30)).build().unwrap()
+    reqwest::Client::builder()
+        .redirect(Policy::none())
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap()
 }
 
 #[tokio::test]
 async fn the_raw_query_reaches_the_app_as_the_client_sent_it() {
     let multi = spawn_emulator(echo_router(), MultiValue).await;
-    let echo: Value = client().get(format!("{multi}/echo?a=%2F&b=x+y&c=%E2%9C%93&a=2&empty=")).send().await.unwrap().json_value().await;
+    let echo: Value = client()
+        .get(format!("{multi}/echo?a=%2F&b=x+y&c=%E2%9C%93&a=2&empty="))
+        .send()
+        .await
+        .unwrap()
+        .json_value()
+        .await;
     assert_eq!(echo["query"], "a=%2F&a=2&b=x+y&c=%E2%9C%93&empty=");
 
     let single = spawn_emulator(echo_router(), SingleValue).await;
-    let echo: Value = client().get(format!("{single}/echo?a=%2F&b=x+y&a=2")).send().await.unwrap().json_value().await;
-    assert_eq!(echo["query"], "a=2&b=x+y", "single-value mode keeps the last value");
+    let echo: Value = client()
+        .get(format!("{single}/echo?a=%2F&b=x+y&a=2"))
+        .send()
+        .await
+        .unwrap()
+        .json_value()
+        .await;
+    assert_eq!(
+        echo["query"], "a=2&b=x+y",
+        "single-value mode keeps the last value"
+    );
 }
 
 #[tokio::test]
 async fn forwarded_headers_are_added_as_alb_adds_them() {
     let base = spawn_emulator(echo_router(), MultiValue).await;
-    let echo: Value = client().get(format!("{base}/echo")).header("X-Custom", "Kept").send().await.unwrap().json_value().await;
+    let echo: Value = client()
+        .get(format!("{base}/echo"))
+        .header("X-Custom", "Kept")
+        .send()
+        .await
+        .unwrap()
+        .json_value()
+        .await;
     let port = base.rsplit(':').next().unwrap();
     assert_eq!(echo["uri"], format!("{base}/echo"));
     assert_eq!(echoed_header(&echo, "x-forwarded-for"), ["127.0.0.1"]);
@@ -63,16 +93,33 @@ async fn binary_bodies_cross_both_ways() {
         .json_value()
         .await;
     assert_eq!(echoed_body(&echo), upload);
-    let download = client().get(format!("{base}/binary")).send().await.unwrap().bytes().await.unwrap();
+    let download = client()
+        .get(format!("{base}/binary"))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
     assert_eq!(&download[..], &[0, 1, 2, 0xff, 0xfe]);
 }
 
 #[tokio::test]
 async fn a_request_body_over_one_megabyte_gets_413() {
     let base = spawn_emulator(echo_router(), MultiValue).await;
-    let response = client().post(format!("{base}/length")).body(vec![b'a'; 1024 * 1024 + 1]).send().await.unwrap();
+    let response = client()
+        .post(format!("{base}/length"))
+        .body(vec![b'a'; 1024 * 1024 + 1])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 413);
-    let response = client().post(format!("{base}/length")).body(vec![b'a'; 1024 * 1024]).send().await.unwrap();
+    let response = client()
+        .post(format!("{base}/length"))
+        .body(vec![b'a'; 1024 * 1024])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 200, "exactly 1 MB is allowed");
     assert_eq!(response.text().await.unwrap(), "1048576");
 }
@@ -81,11 +128,19 @@ async fn a_request_body_over_one_megabyte_gets_413() {
 async fn a_response_json_over_one_megabyte_gets_502() {
     let base = spawn_emulator(echo_router(), MultiValue).await;
     // 800 KB of bytes become about 1.07 MB of base64: ALB refuses it.
-    let response = client().get(format!("{base}/large-binary")).send().await.unwrap();
+    let response = client()
+        .get(format!("{base}/large-binary"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 502);
     assert_eq!(response.headers()["server"], "awselb/2.0");
     // 900 KB of text stays under the cap.
-    let response = client().get(format!("{base}/large-text")).send().await.unwrap();
+    let response = client()
+        .get(format!("{base}/large-text"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 200);
     assert_eq!(response.bytes().await.unwrap().len(), 900 * 1024);
 }
@@ -96,16 +151,32 @@ async fn head_and_no_content_have_no_body() {
     let response = client().head(format!("{base}/text")).send().await.unwrap();
     assert_eq!(response.status(), 200);
     assert!(response.bytes().await.unwrap().is_empty());
-    let response = client().get(format!("{base}/no-content")).send().await.unwrap();
+    let response = client()
+        .get(format!("{base}/no-content"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 204);
 }
 
 #[tokio::test]
 async fn cookies_survive_in_multi_value_mode_and_one_is_kept_in_single_value_mode() {
-    for (mode, expected) in [(MultiValue, vec!["a=1; Path=/", "b=2; Path=/; HttpOnly"]), (SingleValue, vec!["b=2; Path=/; HttpOnly"])] {
+    for (mode, expected) in [
+        (MultiValue, vec!["a=1; Path=/", "b=2; Path=/; HttpOnly"]),
+        (SingleValue, vec!["b=2; Path=/; HttpOnly"]),
+    ] {
         let base = spawn_emulator(echo_router(), mode).await;
-        let response = client().get(format!("{base}/cookies")).send().await.unwrap();
-        let cookies: Vec<&str> = response.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap()).collect();
+        let response = client()
+            .get(format!("{base}/cookies"))
+            .send()
+            .await
+            .unwrap();
+        let cookies: Vec<&str> = response
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap())
+            .collect();
         assert_eq!(cookies, expected, "{mode:?}");
     }
 }
@@ -157,14 +228,46 @@ async fn the_bootstrap_binary_serves_the_site_as_the_alb_would() {
     let html = home.text().await.unwrap();
     assert!(html.contains("/pkg/site.js") && html.contains("id=\"counter\""));
 
-    let hello = client().get(format!("{base}/hello?name=a+b+%26+c%2Fd+%E2%9C%93")).send().await.unwrap().text().await.unwrap();
-    assert_eq!(element_text(&hello, "hello").as_deref(), Some("Hello, a b &amp; c/d ✓!"));
+    let hello = client()
+        .get(format!("{base}/hello?name=a+b+%26+c%2Fd+%E2%9C%93"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        element_text(&hello, "hello").as_deref(),
+        Some("Hello, a b &amp; c/d ✓!")
+    );
 
-    let health = client().get(format!("{base}/healthz")).send().await.unwrap();
+    let health = client()
+        .get(format!("{base}/healthz"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(health.text().await.unwrap(), "ok");
-    assert_eq!(client().get(format!("{base}/missing")).send().await.unwrap().status(), 404);
-    let favicon = client().get(format!("{base}/favicon.png")).send().await.unwrap().bytes().await.unwrap();
-    assert_eq!(&favicon[..], &std::fs::read(format!("{}/favicon.png", public_dir())).unwrap()[..]);
+    assert_eq!(
+        client()
+            .get(format!("{base}/missing"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    let favicon = client()
+        .get(format!("{base}/favicon.png"))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(
+        &favicon[..],
+        &std::fs::read(format!("{}/favicon.png", public_dir())).unwrap()[..]
+    );
 
     let saved = client()
         .post(format!("{base}/api/preferences"))
@@ -180,12 +283,31 @@ async fn the_bootstrap_binary_serves_the_site_as_the_alb_would() {
         .headers()
         .get_all("set-cookie")
         .iter()
-        .map(|value| value.to_str().unwrap().split(';').next().unwrap().to_string())
+        .map(|value| {
+            value
+                .to_str()
+                .unwrap()
+                .split(';')
+                .next()
+                .unwrap()
+                .to_string()
+        })
         .collect();
     assert_eq!(cookies, ["theme=dark", "display_name=Ada"]);
-    let home = client().get(format!("{base}/")).header("cookie", cookies.join("; ")).send().await.unwrap().text().await.unwrap();
+    let home = client()
+        .get(format!("{base}/"))
+        .header("cookie", cookies.join("; "))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(home.contains("data-theme=\"dark\""));
-    assert_eq!(element_text(&home, "greeting").as_deref(), Some("Welcome back, Ada!"));
+    assert_eq!(
+        element_text(&home, "greeting").as_deref(),
+        Some("Welcome back, Ada!")
+    );
     emulator.stop().await;
 }
 
@@ -199,7 +321,10 @@ async fn the_bootstrap_binary_refuses_bad_flags_with_usage() {
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("--addr must be HOST:PORT") && stderr.contains("usage: bootstrap"), "{stderr}");
+    assert!(
+        stderr.contains("--addr must be HOST:PORT") && stderr.contains("usage: bootstrap"),
+        "{stderr}"
+    );
 }
 
 /// `reqwest` without its `json` feature: parse the body with serde_json.

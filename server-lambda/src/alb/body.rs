@@ -5,7 +5,11 @@ use base64::engine::general_purpose::STANDARD;
 
 /// Whether a body travels base64-encoded: anything with a `content-encoding`, any content type
 /// ALB does not treat as text, and any bytes that are not UTF-8.
-pub fn needs_base64(content_type: Option<&str>, content_encoding: Option<&str>, bytes: &[u8]) -> bool {
+pub fn needs_base64(
+    content_type: Option<&str>,
+    content_encoding: Option<&str>,
+    bytes: &[u8],
+) -> bool {
     if content_encoding.is_some_and(|encoding| !encoding.trim().is_empty()) {
         return true;
     }
@@ -33,7 +37,11 @@ pub fn is_text_content_type(content_type: &str) -> bool {
 }
 
 /// Encodes a body for the JSON: (body, isBase64Encoded). Text stays byte-exact.
-pub fn encode(content_type: Option<&str>, content_encoding: Option<&str>, bytes: &[u8]) -> (String, bool) {
+pub fn encode(
+    content_type: Option<&str>,
+    content_encoding: Option<&str>,
+    bytes: &[u8],
+) -> (String, bool) {
     if needs_base64(content_type, content_encoding, bytes) {
         (STANDARD.encode(bytes), true)
     } else {
@@ -57,12 +65,20 @@ mod tests {
 
     #[test]
     fn form_bodies_are_base64_like_alb_sends_them() {
-        assert!(needs_base64(Some("application/x-www-form-urlencoded"), None, b"a=1"));
+        assert!(needs_base64(
+            Some("application/x-www-form-urlencoded"),
+            None,
+            b"a=1"
+        ));
     }
 
     #[test]
     fn json_and_text_stay_plain_unless_compressed() {
-        assert!(!needs_base64(Some("application/json; charset=utf-8"), None, b"{}"));
+        assert!(!needs_base64(
+            Some("application/json; charset=utf-8"),
+            None,
+            b"{}"
+        ));
         assert!(!needs_base64(Some("text/html"), None, "✓".as_bytes()));
         assert!(needs_base64(Some("text/html"), Some("gzip"), b"x"));
     }

@@ -62,12 +62,19 @@ pub enum EventError {
 impl std::fmt::Display for EventError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            EventError::NotAnAlbEvent(reason) => write!(f, "not an ALB target-group event: {reason}"),
+            EventError::NotAnAlbEvent(reason) => {
+                write!(f, "not an ALB target-group event: {reason}")
+            }
             EventError::InvalidMethod(method) => write!(f, "invalid HTTP method {method:?}"),
-            EventError::InvalidPath(path) => write!(f, "invalid path {path:?}: it must start with '/'"),
+            EventError::InvalidPath(path) => {
+                write!(f, "invalid path {path:?}: it must start with '/'")
+            }
             EventError::InvalidHeader(name) => write!(f, "invalid header {name:?}"),
             EventError::InvalidBase64Body => {
-                write!(f, "isBase64Encoded is true but the body is not valid base64")
+                write!(
+                    f,
+                    "isBase64Encoded is true but the body is not valid base64"
+                )
             }
         }
     }
@@ -114,7 +121,8 @@ impl AlbEvent {
 
     /// The header mode this event was sent in.
     pub fn mode(&self) -> HeaderMode {
-        if self.multi_value_headers.is_some() || self.multi_value_query_string_parameters.is_some() {
+        if self.multi_value_headers.is_some() || self.multi_value_query_string_parameters.is_some()
+        {
             HeaderMode::MultiValue
         } else {
             HeaderMode::SingleValue
@@ -126,9 +134,16 @@ impl AlbEvent {
         match (&self.multi_value_headers, &self.headers) {
             (Some(multi), _) => multi
                 .iter()
-                .flat_map(|(name, values)| values.iter().map(move |value| (name.as_str(), value.as_str())))
+                .flat_map(|(name, values)| {
+                    values
+                        .iter()
+                        .map(move |value| (name.as_str(), value.as_str()))
+                })
                 .collect(),
-            (None, Some(single)) => single.iter().map(|(name, value)| (name.as_str(), value.as_str())).collect(),
+            (None, Some(single)) => single
+                .iter()
+                .map(|(name, value)| (name.as_str(), value.as_str()))
+                .collect(),
             (None, None) => Vec::new(),
         }
     }
@@ -143,15 +158,20 @@ impl AlbEvent {
 
     /// The raw query string re-joined from the event's parameters.
     pub fn raw_query(&self) -> String {
-        match (&self.multi_value_query_string_parameters, &self.query_string_parameters) {
-            (Some(multi), _) => uri::join_query(
-                multi
+        match (
+            &self.multi_value_query_string_parameters,
+            &self.query_string_parameters,
+        ) {
+            (Some(multi), _) => uri::join_query(multi.iter().flat_map(|(key, values)| {
+                values
                     .iter()
-                    .flat_map(|(key, values)| values.iter().map(move |value| (key.as_str(), value.as_str()))),
+                    .map(move |value| (key.as_str(), value.as_str()))
+            })),
+            (None, Some(single)) => uri::join_query(
+                single
+                    .iter()
+                    .map(|(key, value)| (key.as_str(), value.as_str())),
             ),
-            (None, Some(single)) => {
-                uri::join_query(single.iter().map(|(key, value)| (key.as_str(), value.as_str())))
-            }
             (None, None) => String::new(),
         }
     }
@@ -178,7 +198,11 @@ impl AlbEvent {
         let absolute = self
             .header(HOST.as_str())
             .filter(|host| !host.is_empty())
-            .and_then(|host| format!("{scheme}://{host}{path_and_query}").parse::<Uri>().ok());
+            .and_then(|host| {
+                format!("{scheme}://{host}{path_and_query}")
+                    .parse::<Uri>()
+                    .ok()
+            });
         let uri = match absolute {
             Some(uri) => uri,
             None => path_and_query
@@ -195,8 +219,11 @@ impl AlbEvent {
                 .map_err(|_| EventError::InvalidHeader(name.to_string()))?;
             headers.append(header_name, header_value);
         }
-        let bytes = body::decode(self.body.as_deref().unwrap_or_default(), self.is_base64_encoded)
-            .ok_or(EventError::InvalidBase64Body)?;
+        let bytes = body::decode(
+            self.body.as_deref().unwrap_or_default(),
+            self.is_base64_encoded,
+        )
+        .ok_or(EventError::InvalidBase64Body)?;
         request
             .body(Body::from(bytes))
             .map_err(|error| EventError::NotAnAlbEvent(error.to_string()))

@@ -53,7 +53,11 @@ impl AlbResponse {
             Ok(collected) => collected.to_bytes(),
             Err(error) => {
                 tracing::error!(%error, "the response body failed while being read");
-                return Self::plain_text(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error", mode);
+                return Self::plain_text(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Internal Server Error",
+                    mode,
+                );
             }
         };
         let no_body = *method == Method::HEAD
@@ -63,8 +67,17 @@ impl AlbResponse {
         let (encoded_body, is_base64_encoded) = if no_body {
             (String::new(), false)
         } else {
-            let header_text = |name| parts.headers.get(name).and_then(|value: &http::HeaderValue| value.to_str().ok());
-            body::encode(header_text(header::CONTENT_TYPE), header_text(header::CONTENT_ENCODING), &bytes)
+            let header_text = |name| {
+                parts
+                    .headers
+                    .get(name)
+                    .and_then(|value: &http::HeaderValue| value.to_str().ok())
+            };
+            body::encode(
+                header_text(header::CONTENT_TYPE),
+                header_text(header::CONTENT_ENCODING),
+                &bytes,
+            )
         };
         let mut response = Self::empty(parts.status, mode);
         response.set_headers(&parts.headers, parts.status);
@@ -79,9 +92,17 @@ impl AlbResponse {
     }
 
     /// A text response with the given content type, built without the Router.
-    pub fn with_body(status: StatusCode, content_type: &'static str, text: &str, mode: HeaderMode) -> Self {
+    pub fn with_body(
+        status: StatusCode,
+        content_type: &'static str,
+        text: &str,
+        mode: HeaderMode,
+    ) -> Self {
         let mut headers = HeaderMap::new();
-        headers.insert(header::CONTENT_TYPE, http::HeaderValue::from_static(content_type));
+        headers.insert(
+            header::CONTENT_TYPE,
+            http::HeaderValue::from_static(content_type),
+        );
         let mut response = Self::empty(status, mode);
         response.set_headers(&headers, status);
         response.body = text.to_string();
@@ -103,7 +124,9 @@ impl AlbResponse {
     fn set_headers(&mut self, headers: &HeaderMap, status: StatusCode) {
         for name in headers.keys() {
             let name_text = name.as_str();
-            if HOP_BY_HOP.contains(&name_text) || (status == StatusCode::NO_CONTENT && name == header::CONTENT_LENGTH) {
+            if HOP_BY_HOP.contains(&name_text)
+                || (status == StatusCode::NO_CONTENT && name == header::CONTENT_LENGTH)
+            {
                 continue;
             }
             let values: Vec<String> = headers

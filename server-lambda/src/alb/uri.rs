@@ -37,7 +37,10 @@ pub fn escape_invalid_uri_bytes(raw: &str) -> String {
     let mut escaped = String::with_capacity(raw.len());
     for byte in raw.bytes() {
         let allowed = byte.is_ascii_graphic()
-            && !matches!(byte, b'"' | b'<' | b'>' | b'\\' | b'^' | b'`' | b'{' | b'|' | b'}' | b'#');
+            && !matches!(
+                byte,
+                b'"' | b'<' | b'>' | b'\\' | b'^' | b'`' | b'{' | b'|' | b'}' | b'#'
+            );
         if allowed {
             escaped.push(byte as char);
         } else {

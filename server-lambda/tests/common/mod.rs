@@ -31,7 +31,13 @@ pub fn site_router() -> Router {
 
 /// An ALB event in the given mode; `headers` and `query` are (name, value) pairs exactly as
 /// the client sent them. Single-value mode keeps the last value of a repeated key, as ALB does.
-pub fn event(mode: HeaderMode, method: &str, path: &str, query: &[(&str, &str)], headers: &[(&str, &str)]) -> Value {
+pub fn event(
+    mode: HeaderMode,
+    method: &str,
+    path: &str,
+    query: &[(&str, &str)],
+    headers: &[(&str, &str)],
+) -> Value {
     let mut event = json!({
         "requestContext": {"elb": {"targetGroupArn": "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/site/abc"}},
         "httpMethod": method,
@@ -70,7 +76,10 @@ pub fn browser_headers() -> Vec<(&'static str, &'static str)> {
         ("x-forwarded-for", "203.0.113.7"),
         ("x-forwarded-proto", "https"),
         ("x-forwarded-port", "443"),
-        ("x-amzn-trace-id", "Root=1-67891233-abcdef012345678912345678"),
+        (
+            "x-amzn-trace-id",
+            "Root=1-67891233-abcdef012345678912345678",
+        ),
     ]
 }
 
@@ -88,7 +97,11 @@ fn grouped(pairs: &[(&str, &str)]) -> Value {
 
 /// Sets a body on an event.
 pub fn with_body(mut event: Value, body: &[u8], base64: bool) -> Value {
-    event["body"] = if base64 { json!(STANDARD.encode(body)) } else { json!(String::from_utf8(body.to_vec()).unwrap()) };
+    event["body"] = if base64 {
+        json!(STANDARD.encode(body))
+    } else {
+        json!(String::from_utf8(body.to_vec()).unwrap())
+    };
     event["isBase64Encoded"] = json!(base64);
     event
 }
@@ -99,17 +112,30 @@ pub fn header_values(response: &Value, name: &str) -> Vec<String> {
         multi
             .get(name)
             .and_then(Value::as_array)
-            .map(|values| values.iter().map(|v| v.as_str().unwrap().to_string()).collect())
+            .map(|values| {
+                values
+                    .iter()
+                    .map(|v| v.as_str().unwrap().to_string())
+                    .collect()
+            })
             .unwrap_or_default()
     } else {
-        response["headers"].get(name).and_then(Value::as_str).map(|v| vec![v.to_string()]).unwrap_or_default()
+        response["headers"]
+            .get(name)
+            .and_then(Value::as_str)
+            .map(|v| vec![v.to_string()])
+            .unwrap_or_default()
     }
 }
 
 /// The decoded body of a response JSON.
 pub fn body_bytes(response: &Value) -> Vec<u8> {
     let body = response["body"].as_str().unwrap();
-    if response["isBase64Encoded"].as_bool().unwrap() { STANDARD.decode(body).unwrap() } else { body.as_bytes().to_vec() }
+    if response["isBase64Encoded"].as_bool().unwrap() {
+        STANDARD.decode(body).unwrap()
+    } else {
+        body.as_bytes().to_vec()
+    }
 }
 
 /// The text of the element with the given id, hydration markers and tags removed.
@@ -125,23 +151,37 @@ pub fn element_text(html: &str, id: &str) -> Option<String> {
 pub fn assert_alb_contract(response: &Value, mode: HeaderMode) {
     let object = response.as_object().expect("the response is a JSON object");
     assert!(object["statusCode"].is_u64(), "statusCode: {response}");
-    let description = object["statusDescription"].as_str().expect("statusDescription is a string");
-    assert!(description.starts_with(&object["statusCode"].to_string()), "{description}");
+    let description = object["statusDescription"]
+        .as_str()
+        .expect("statusDescription is a string");
+    assert!(
+        description.starts_with(&object["statusCode"].to_string()),
+        "{description}"
+    );
     assert!(object["isBase64Encoded"].is_boolean());
     assert!(object["body"].is_string());
     let (expected, absent) = match mode {
         HeaderMode::SingleValue => ("headers", "multiValueHeaders"),
         HeaderMode::MultiValue => ("multiValueHeaders", "headers"),
     };
-    assert!(object.contains_key(expected) && !object.contains_key(absent), "header fields: {response}");
+    assert!(
+        object.contains_key(expected) && !object.contains_key(absent),
+        "header fields: {response}"
+    );
     for value in object[expected].as_object().unwrap().values() {
         match mode {
             HeaderMode::SingleValue => assert!(value.is_string(), "{value}"),
-            HeaderMode::MultiValue => assert!(value.as_array().unwrap().iter().all(Value::is_string), "{value}"),
+            HeaderMode::MultiValue => assert!(
+                value.as_array().unwrap().iter().all(Value::is_string),
+                "{value}"
+            ),
         }
     }
     for name in ["connection", "transfer-encoding", "keep-alive"] {
-        assert!(!object[expected].as_object().unwrap().contains_key(name), "hop-by-hop header {name}");
+        assert!(
+            !object[expected].as_object().unwrap().contains_key(name),
+            "hop-by-hop header {name}"
+        );
     }
     assert_no_nulls(response);
 }
@@ -160,39 +200,114 @@ fn assert_no_nulls(value: &Value) {
 pub fn echo_router() -> Router {
     Router::new()
         .route("/echo", any(echo))
-        .route("/length", any(|body: Bytes| async move { body.len().to_string() }))
-        .route("/text", get(|| async { ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], "héllo ✓\r\n  spaced ") }))
-        .route("/binary", get(|| async { ([(header::CONTENT_TYPE, "application/octet-stream")], Bytes::from_static(&[0, 1, 2, 0xff, 0xfe])) }))
-        .route("/gzip", get(|| async { ([(header::CONTENT_TYPE, "text/html"), (header::CONTENT_ENCODING, "gzip")], gzip(b"<p>compressed</p>")) }))
-        .route("/latin1", get(|| async { ([(header::CONTENT_TYPE, "text/plain; charset=iso-8859-1")], Bytes::from_static(b"caf\xe9")) }))
+        .route(
+            "/length",
+            any(|body: Bytes| async move { body.len().to_string() }),
+        )
+        .route(
+            "/text",
+            get(|| async {
+                (
+                    [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+                    "héllo ✓\r\n  spaced ",
+                )
+            }),
+        )
+        .route(
+            "/binary",
+            get(|| async {
+                (
+                    [(header::CONTENT_TYPE, "application/octet-stream")],
+                    Bytes::from_static(&[0, 1, 2, 0xff, 0xfe]),
+                )
+            }),
+        )
+        .route(
+            "/gzip",
+            get(|| async {
+                (
+                    [
+                        (header::CONTENT_TYPE, "text/html"),
+                        (header::CONTENT_ENCODING, "gzip"),
+                    ],
+                    gzip(b"<p>compressed</p>"),
+                )
+            }),
+        )
+        .route(
+            "/latin1",
+            get(|| async {
+                (
+                    [(header::CONTENT_TYPE, "text/plain; charset=iso-8859-1")],
+                    Bytes::from_static(b"caf\xe9"),
+                )
+            }),
+        )
         .route("/no-content", get(|| async { StatusCode::NO_CONTENT }))
-        .route("/not-modified", get(|| async { (StatusCode::NOT_MODIFIED, [(header::ETAG, "\"v1\"")], "should not be sent") }))
-        .route("/redirect", get(|| async { (StatusCode::FOUND, [(header::LOCATION, "/elsewhere?a=%2F")]) }))
-        .route("/cookies", get(|| async {
-            Response::builder()
-                .header(header::SET_COOKIE, "a=1; Path=/")
-                .header(header::SET_COOKIE, "b=2; Path=/; HttpOnly")
-                .header("x-repeated", "one")
-                .header("x-repeated", "two")
-                .body(Body::from("two cookies"))
-                .unwrap()
-        }))
-        .route("/hop-by-hop", get(|| async {
-            Response::builder()
-                .header(header::CONNECTION, "close")
-                .header("keep-alive", "timeout=5")
-                .header(header::CONTENT_TYPE, "text/plain")
-                .body(Body::from("fine"))
-                .unwrap()
-        }))
-        .route("/panic", get(|| async {
-            if true {
-                panic!("rendering exploded");
-            }
-            "unreachable"
-        }))
-        .route("/large-binary", get(|| async { ([(header::CONTENT_TYPE, "application/octet-stream")], vec![7u8; 800 * 1024]) }))
-        .route("/large-text", get(|| async { ([(header::CONTENT_TYPE, "text/plain")], "x".repeat(900 * 1024)) }))
+        .route(
+            "/not-modified",
+            get(|| async {
+                (
+                    StatusCode::NOT_MODIFIED,
+                    [(header::ETAG, "\"v1\"")],
+                    "should not be sent",
+                )
+            }),
+        )
+        .route(
+            "/redirect",
+            get(|| async { (StatusCode::FOUND, [(header::LOCATION, "/elsewhere?a=%2F")]) }),
+        )
+        .route(
+            "/cookies",
+            get(|| async {
+                Response::builder()
+                    .header(header::SET_COOKIE, "a=1; Path=/")
+                    .header(header::SET_COOKIE, "b=2; Path=/; HttpOnly")
+                    .header("x-repeated", "one")
+                    .header("x-repeated", "two")
+                    .body(Body::from("two cookies"))
+                    .unwrap()
+            }),
+        )
+        .route(
+            "/hop-by-hop",
+            get(|| async {
+                Response::builder()
+                    .header(header::CONNECTION, "close")
+                    .header("keep-alive", "timeout=5")
+                    .header(header::CONTENT_TYPE, "text/plain")
+                    .body(Body::from("fine"))
+                    .unwrap()
+            }),
+        )
+        .route(
+            "/panic",
+            get(|| async {
+                if true {
+                    panic!("rendering exploded");
+                }
+                "unreachable"
+            }),
+        )
+        .route(
+            "/large-binary",
+            get(|| async {
+                (
+                    [(header::CONTENT_TYPE, "application/octet-stream")],
+                    vec![7u8; 800 * 1024],
+                )
+            }),
+        )
+        .route(
+            "/large-text",
+            get(|| async {
+                (
+                    [(header::CONTENT_TYPE, "text/plain")],
+                    "x".repeat(900 * 1024),
+                )
+            }),
+        )
 }
 
 async fn echo(request: Request<Body>) -> axum::Json<Value> {
@@ -234,5 +349,7 @@ pub fn echoed_header(echo: &Value, name: &str) -> Vec<String> {
 
 /// The request body an echo response saw.
 pub fn echoed_body(echo: &Value) -> Vec<u8> {
-    STANDARD.decode(echo["body_base64"].as_str().unwrap()).unwrap()
+    STANDARD
+        .decode(echo["body_base64"].as_str().unwrap())
+        .unwrap()
 }

@@ -53,10 +53,16 @@ impl LambdaUnderTest {
     pub async fn start() -> Self {
         let (sender, receiver) = mpsc::channel(16);
         let pending: Pending = Arc::default();
-        let state = Arc::new(ApiState { queue: tokio::sync::Mutex::new(receiver), pending: Arc::clone(&pending) });
+        let state = Arc::new(ApiState {
+            queue: tokio::sync::Mutex::new(receiver),
+            pending: Arc::clone(&pending),
+        });
         let app = Router::new()
             .route("/2018-06-01/runtime/invocation/next", get(next))
-            .route("/2018-06-01/runtime/invocation/{id}/response", post(respond))
+            .route(
+                "/2018-06-01/runtime/invocation/{id}/response",
+                post(respond),
+            )
             .route("/2018-06-01/runtime/invocation/{id}/error", post(fail))
             .with_state(state);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -94,7 +100,14 @@ impl LambdaUnderTest {
                 }
             });
         }
-        Self { sender, pending, child, logs, next_id: 0, server }
+        Self {
+            sender,
+            pending,
+            child,
+            logs,
+            next_id: 0,
+            server,
+        }
     }
 
     /// Invokes the function with a raw payload and waits for its outcome.
@@ -106,7 +119,10 @@ impl LambdaUnderTest {
         self.sender.send((id, payload)).await.unwrap();
         match tokio::time::timeout(INVOCATION_TIMEOUT, outcome).await {
             Ok(outcome) => outcome.unwrap(),
-            Err(_) => panic!("no answer within {INVOCATION_TIMEOUT:?}; logs:\n{}", self.logs().join("\n")),
+            Err(_) => panic!(
+                "no answer within {INVOCATION_TIMEOUT:?}; logs:\n{}",
+                self.logs().join("\n")
+            ),
         }
     }
 
@@ -131,25 +147,51 @@ impl LambdaUnderTest {
 }
 
 async fn next(State(state): State<Arc<ApiState>>) -> Response<Body> {
-    let (id, payload) = state.queue.lock().await.recv().await.expect("the test keeps the sender");
-    let deadline = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap() + Duration::from_secs(30);
+    let (id, payload) = state
+        .queue
+        .lock()
+        .await
+        .recv()
+        .await
+        .expect("the test keeps the sender");
+    let deadline = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        + Duration::from_secs(30);
     Response::builder()
         .header("lambda-runtime-aws-request-id", id)
-        .header("lambda-runtime-deadline-ms", deadline.as_millis().to_string())
-        .header("lambda-runtime-invoked-function-arn", "arn:aws:lambda:us-east-1:123456789012:function:site-test")
-        .header("lambda-runtime-trace-id", "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1")
+        .header(
+            "lambda-runtime-deadline-ms",
+            deadline.as_millis().to_string(),
+        )
+        .header(
+            "lambda-runtime-invoked-function-arn",
+            "arn:aws:lambda:us-east-1:123456789012:function:site-test",
+        )
+        .header(
+            "lambda-runtime-trace-id",
+            "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1",
+        )
         .body(Body::from(payload))
         .unwrap()
 }
 
-async fn respond(State(state): State<Arc<ApiState>>, Path(id): Path<String>, body: Bytes) -> &'static str {
+async fn respond(
+    State(state): State<Arc<ApiState>>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> &'static str {
     if let Some(done) = state.pending.lock().unwrap().remove(&id) {
         let _ = done.send(Outcome::Response(body));
     }
     "{}"
 }
 
-async fn fail(State(state): State<Arc<ApiState>>, Path(id): Path<String>, body: Bytes) -> &'static str {
+async fn fail(
+    State(state): State<Arc<ApiState>>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> &'static str {
     if let Some(done) = state.pending.lock().unwrap().remove(&id) {
         let _ = done.send(Outcome::Error(body));
     }

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Installs everything the site needs to build, run and test; skips whatever is already there.
+# Idempotent: safe to run before every dev or test run.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+CARGO_LEPTOS_VERSION="0.3.11"
+BINARYEN_VERSION="132.0.0"
+CARGO_LAMBDA_VERSION="1.9.2"
+
+command -v rustup >/dev/null || die "rustup is required (https://rustup.rs); install it and re-run"
+
+step "Rust $TOOLCHAIN with wasm32 and aarch64 targets"
+if ! rustup toolchain list | grep -q "^$TOOLCHAIN-"; then
+  rustup toolchain install "$TOOLCHAIN" --profile minimal --component rustfmt,clippy
+fi
+installed_targets="$(rustup target list --installed --toolchain "$TOOLCHAIN")"
+for target in wasm32-unknown-unknown aarch64-unknown-linux-gnu; do
+  grep -qx "$target" <<<"$installed_targets" || rustup target add --toolchain "$TOOLCHAIN" "$target"
+done
+installed_components="$(rustup component list --installed --toolchain "$TOOLCHAIN")"
+for component in rustfmt clippy; do
+  grep -q "^$component" <<<"$installed_components" || rustup component add --toolchain "$TOOLCHAIN" "$component"
+done
+
+step "cargo-leptos $CARGO_LEPTOS_VERSION"
+if [[ "$(cargo leptos --version 2>/dev/null || true)" != *"$CARGO_LEPTOS_VERSION"* ]]; then
+  echo "installing (compiles for 10-30 minutes on 2 cores, once)"
+  cargo install --locked cargo-leptos --version "$CARGO_LEPTOS_VERSION"
+else
+  echo "present"
+fi
+
+# The CLI must match the wasm-bindgen crate in Cargo.lock exactly.
+WASM_BINDGEN_VERSION="$(grep -A1 '^name = "wasm-bindgen"$' Cargo.lock | sed -n 's/^version = "\(.*\)"/\1/p')"
+[[ -n "$WASM_BINDGEN_VERSION" ]] || die "wasm-bindgen is not in Cargo.lock"
+step "wasm-bindgen-cli $WASM_BINDGEN_VERSION (matches Cargo.lock)"
+if [[ "$(wasm-bindgen --version 2>/dev/null || true)" != "wasm-bindgen $WASM_BINDGEN_VERSION" ]]; then
+  # Without --locked: its own lock file pins a crate the registry mirror lacks.
+  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
+else
+  echo "present"
+fi
+
+step "wasm-opt (npm binaryen $BINARYEN_VERSION)"
+if [[ ! -x "$TOOLS/npm/node_modules/.bin/wasm-opt" ]] || ! grep -q "\"version\": \"$BINARYEN_VERSION\"" "$TOOLS/npm/node_modules/binaryen/package.json" 2>/dev/null; then
+  command -v npm >/dev/null || die "npm is required for wasm-opt (binaryen); install Node.js and re-run"
+  mkdir -p "$TOOLS/npm"
+  npm install --prefix "$TOOLS/npm" --no-audit --no-fund --silent "binaryen@$BINARYEN_VERSION"
+fi
+wasm-opt --version
+
+step "cargo-lambda $CARGO_LAMBDA_VERSION (Python venv in target/tools/venv)"
+if [[ ! -x "$TOOLS/venv/bin/python" ]]; then
+  command -v python3 >/dev/null || die "python3 is required for cargo-lambda; install it and re-run"
+  python3 -m venv "$TOOLS/venv"
+fi
+if [[ "$(cargo lambda --version 2>/dev/null || true)" != *"$CARGO_LAMBDA_VERSION"* ]]; then
+  "$TOOLS/venv/bin/pip" install --quiet --disable-pip-version-check "cargo-lambda==$CARGO_LAMBDA_VERSION"
+fi
+cargo lambda --version
+
+step "tools ready"
