@@ -1,5 +1,5 @@
 use leptos::prelude::*;
-use leptos_meta::{Stylesheet, Title, provide_meta_context};
+use leptos_meta::{Title, provide_meta_context};
 use leptos_router::{
     SsrMode, StaticSegment,
     components::{A, Route, Router, Routes},
@@ -16,7 +16,6 @@ pub fn App() -> impl IntoView {
     PreferencesState::provide();
 
     view! {
-        <Stylesheet id="leptos" href="/pkg/site.css" />
         <Title text="Leptos on Lambda behind an ALB" />
         <Router>
             <header>

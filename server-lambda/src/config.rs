@@ -112,9 +112,11 @@ impl Settings {
             }
         }
 
-        let leptos = leptos::config::get_configuration(None)
-            .map_err(|error| ConfigError::Leptos(error.to_string()))?
-            .leptos_options;
+        let leptos = with_content_hashes(
+            leptos::config::get_configuration(None)
+                .map_err(|error| ConfigError::Leptos(error.to_string()))?
+                .leptos_options,
+        );
 
         let run_mode = if env("AWS_LAMBDA_RUNTIME_API").is_some_and(|api| !api.is_empty()) {
             RunMode::Lambda
@@ -142,6 +144,19 @@ impl Settings {
         };
         Ok(Self { leptos, run_mode })
     }
+}
+
+/// Turns on Leptos' hashed file names when the site root holds cargo-leptos' `hash.txt`, so
+/// a deployed site directory works with no configuration. Leptos joins `hash_file` to the
+/// executable's directory; an absolute path makes it point into the site root instead.
+pub fn with_content_hashes(mut options: LeptosOptions) -> LeptosOptions {
+    let hash_file = std::path::Path::new(&*options.site_root).join("hash.txt");
+    if hash_file.is_file() {
+        let absolute = std::path::absolute(&hash_file).unwrap_or(hash_file);
+        options.hash_files = true;
+        options.hash_file = absolute.to_string_lossy().into();
+    }
+    options
 }
 
 #[cfg(test)]

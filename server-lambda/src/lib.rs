@@ -6,13 +6,16 @@
 //!   raw query handling — in both directions.
 //! - [`handler`]: turns one event into one response through the Router; malformed events get
 //!   400, panics 500, and each request one log line. Shared by Lambda and the emulator.
-//! - [`site`]: the Router (Leptos pages, server functions, `/healthz`, static files), built once.
+//! - [`site`]: the Router (Leptos pages, server functions, `/healthz`, static files, HTML
+//!   compression), built once.
+//! - [`assets`]: the site root's files in memory, served with content negotiation and caching.
 //! - [`lambda`]: the Runtime API loop (`lambda_runtime`) feeding events to the handler.
 //! - [`emulator`]: the local ALB emulator, HTTP ⇄ event JSON, enforcing ALB's limits.
 //! - [`config`]: typed start-up settings from arguments and the environment.
 //! - [`telemetry`]: JSON log lines for CloudWatch.
 
 pub mod alb;
+pub mod assets;
 pub mod config;
 pub mod emulator;
 pub mod handler;

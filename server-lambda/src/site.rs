@@ -1,35 +1,56 @@
 //! The site's Router, built once before the first event: Leptos pages and server functions,
-//! `/healthz`, and the static files of the site root, with the app's 404 page for the rest.
+//! `/healthz`, the static files of the site root, and the app's 404 page for the rest; HTML
+//! and other text compressed on the way out, because ALB passes Lambda bodies through as is.
 
-use std::convert::Infallible;
+use std::path::Path;
+use std::sync::Arc;
 
 use app::{App, shell};
 use axum::{Router, body::Body, response::IntoResponse, routing::get};
 use http::{Request, header};
 use leptos::prelude::LeptosOptions;
 use leptos_axum::{LeptosRoutes, generate_route_list};
-use tower_http::services::ServeDir;
+use tower_http::compression::{
+    CompressionLayer, CompressionLevel,
+    predicate::{NotForContentType, Predicate as _, SizeAbove},
+};
+
+use crate::assets::SiteAssets;
+
+/// Responses smaller than this are sent uncompressed: the saving would not pay for the CPU.
+pub const COMPRESSION_THRESHOLD_BYTES: u16 = 1024;
 
 /// Builds the Router the handler runs every request through.
 pub fn router(options: LeptosOptions) -> Router {
     let routes = generate_route_list(App);
-    let not_found = {
-        let render = leptos_axum::render_app_to_stream({
-            let options = options.clone();
-            move || shell(options.clone())
-        });
-        tower::service_fn(move |request: Request<Body>| {
-            let render = render.clone();
-            async move { Ok::<_, Infallible>(render(request).await.into_response()) }
-        })
+    let site_root = Path::new(&*options.site_root);
+    let assets = Arc::new(SiteAssets::load(site_root).unwrap_or_else(|error| {
+        tracing::error!(site_root = %site_root.display(), %error, "cannot read the site root; serving no static files");
+        SiteAssets::default()
+    }));
+    let render_not_found = leptos_axum::render_app_to_stream({
+        let options = options.clone();
+        move || shell(options.clone())
+    });
+    let static_or_not_found = move |request: Request<Body>| {
+        let assets = Arc::clone(&assets);
+        let render_not_found = render_not_found.clone();
+        async move {
+            match assets.respond(request.method(), request.uri().path(), request.headers()) {
+                Some(response) => response,
+                None => render_not_found(request).await.into_response(),
+            }
+        }
     };
-    // Precompressed `.br`/`.gz` twins written by `cargo leptos build --precompress` are
-    // served when the browser accepts them: ALB never compresses.
-    let static_files = ServeDir::new(&*options.site_root)
-        .precompressed_br()
-        .precompressed_gzip()
-        .call_fallback_on_method_not_allowed(true)
-        .fallback(not_found);
+    // Precompressed assets already carry content-encoding, which the layer leaves alone.
+    let compression = CompressionLayer::new()
+        .quality(CompressionLevel::Precise(4))
+        .compress_when(
+            SizeAbove::new(COMPRESSION_THRESHOLD_BYTES)
+                .and(NotForContentType::IMAGES)
+                .and(NotForContentType::GRPC)
+                .and(NotForContentType::SSE),
+        );
 
     Router::new()
         .route("/healthz", get(healthz))
@@ -37,7 +58,8 @@ pub fn router(options: LeptosOptions) -> Router {
             let options = options.clone();
             move || shell(options.clone())
         })
-        .fallback_service(static_files)
+        .fallback(static_or_not_found)
+        .layer(compression)
         .with_state(options)
 }
 
