@@ -1,0 +1,132 @@
+//! The site Router through the adapter: HTML compression, hashed asset names from a built
+//! site root, and asset caching — what a browser gets from the function behind ALB.
+
+mod common;
+
+use std::io::Read as _;
+
+use common::*;
+use serde_json::Value;
+use server_lambda::AlbHandler;
+use server_lambda::alb::HeaderMode::MultiValue;
+
+async fn invoke(router: axum::Router, event: Value) -> Value {
+    let response = AlbHandler::new(router).handle(&serde_json::to_vec(&event).unwrap(), "site-test").await;
+    serde_json::to_value(response).unwrap()
+}
+
+fn with_header(mut headers: Vec<(&'static str, &'static str)>, name: &'static str, value: &'static str) -> Vec<(&'static str, &'static str)> {
+    headers.retain(|(existing, _)| *existing != name);
+    headers.push((name, value));
+    headers
+}
+
+fn brotli_decode(bytes: &[u8]) -> Vec<u8> {
+    let mut decoded = Vec::new();
+    brotli_decompressor::Decompressor::new(bytes, 4096).read_to_end(&mut decoded).unwrap();
+    decoded
+}
+
+#[tokio::test]
+async fn html_is_brotli_compressed_when_the_browser_accepts_it() {
+    let headers = with_header(browser_headers(), "accept-encoding", "gzip, deflate, br");
+    let response = invoke(site_router(), event(MultiValue, "GET", "/", &[], &headers)).await;
+    assert_alb_contract(&response, MultiValue);
+    assert_eq!(header_values(&response, "content-encoding"), ["br"]);
+    assert_eq!(response["isBase64Encoded"], true, "compressed bodies travel base64");
+    let compressed = body_bytes(&response);
+    let html = String::from_utf8(brotli_decode(&compressed)).unwrap();
+    assert!(html.contains("id=\"counter\""), "{html}");
+    assert!(compressed.len() * 2 < html.len(), "{} compressed vs {} raw", compressed.len(), html.len());
+}
+
+#[tokio::test]
+async fn html_falls_back_to_gzip_and_identity() {
+    let headers = with_header(browser_headers(), "accept-encoding", "gzip");
+    let response = invoke(site_router(), event(MultiValue, "GET", "/", &[], &headers)).await;
+    assert_eq!(header_values(&response, "content-encoding"), ["gzip"]);
+    let mut html = String::new();
+    flate2::read::GzDecoder::new(&body_bytes(&response)[..]).read_to_string(&mut html).unwrap();
+    assert!(html.contains("id=\"counter\""));
+
+    let response = invoke(site_router(), event(MultiValue, "GET", "/", &[], &browser_headers())).await;
+    assert!(header_values(&response, "content-encoding").is_empty());
+    assert_eq!(response["isBase64Encoded"], false);
+}
+
+#[tokio::test]
+async fn small_responses_stay_uncompressed() {
+    let headers = with_header(browser_headers(), "accept-encoding", "br, gzip");
+    let response = invoke(site_router(), event(MultiValue, "GET", "/healthz", &[], &headers)).await;
+    assert!(header_values(&response, "content-encoding").is_empty());
+    assert_eq!(response["body"], "ok");
+}
+
+/// A built site root as cargo-leptos writes it, in a temp dir removed on drop.
+struct BuiltSite {
+    root: std::path::PathBuf,
+}
+
+impl BuiltSite {
+    fn new(name: &str) -> Self {
+        let root = std::env::temp_dir().join(format!("built-site-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(root.join("pkg")).unwrap();
+        std::fs::write(root.join("hash.txt"), "js: Js-hash_1\nwasm: Wasm-hash_2\ncss: Css-hash_3\n").unwrap();
+        std::fs::write(root.join("pkg/site.Js-hash_1.js"), "export default function init() {}\n").unwrap();
+        std::fs::write(root.join("pkg/site.Wasm-hash_2.wasm"), b"\0asm\x01\0\0\0").unwrap();
+        std::fs::write(root.join("pkg/site.Wasm-hash_2.wasm.br"), b"br-bytes").unwrap();
+        std::fs::write(root.join("pkg/site.Css-hash_3.css"), "body { margin: 0 }\n").unwrap();
+        std::fs::write(root.join("favicon.png"), b"\x89PNG").unwrap();
+        Self { root }
+    }
+
+    fn router(&self) -> axum::Router {
+        let options = leptos::prelude::LeptosOptions::builder()
+            .output_name("site")
+            .site_root(self.root.to_string_lossy().to_string())
+            .build();
+        server_lambda::site::router(server_lambda::config::with_content_hashes(options))
+    }
+}
+
+impl Drop for BuiltSite {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.root);
+    }
+}
+
+#[tokio::test]
+async fn pages_reference_the_hashed_bundle_and_stylesheet() {
+    let site = BuiltSite::new("hashed");
+    let response = invoke(site.router(), event(MultiValue, "GET", "/", &[], &browser_headers())).await;
+    let html = String::from_utf8(body_bytes(&response)).unwrap();
+    assert!(html.contains("/pkg/site.Js-hash_1.js"), "{html}");
+    assert!(html.contains("/pkg/site.Wasm-hash_2.wasm"), "{html}");
+    assert!(html.contains("href=\"/pkg/site.Css-hash_3.css\""), "{html}");
+}
+
+#[tokio::test]
+async fn hashed_assets_are_immutable_compressed_and_revalidate_to_304() {
+    let site = BuiltSite::new("assets");
+    let headers = with_header(browser_headers(), "accept-encoding", "gzip, br");
+    let wasm = invoke(site.router(), event(MultiValue, "GET", "/pkg/site.Wasm-hash_2.wasm", &[], &headers)).await;
+    assert_alb_contract(&wasm, MultiValue);
+    assert_eq!(header_values(&wasm, "content-encoding"), ["br"]);
+    assert_eq!(header_values(&wasm, "content-type"), ["application/wasm"]);
+    assert_eq!(header_values(&wasm, "cache-control"), ["public, max-age=31536000, immutable"]);
+    assert_eq!(header_values(&wasm, "vary"), ["accept-encoding"]);
+    assert_eq!(body_bytes(&wasm), b"br-bytes");
+
+    let etag = header_values(&wasm, "etag").remove(0);
+    let mut conditional = headers.clone();
+    let etag_static: &'static str = Box::leak(etag.into_boxed_str());
+    conditional.push(("if-none-match", etag_static));
+    let not_modified = invoke(site.router(), event(MultiValue, "GET", "/pkg/site.Wasm-hash_2.wasm", &[], &conditional)).await;
+    assert_eq!(not_modified["statusCode"], 304);
+    assert_eq!(not_modified["body"], "");
+
+    let favicon = invoke(site.router(), event(MultiValue, "GET", "/favicon.png", &[], &headers)).await;
+    assert_eq!(header_values(&favicon, "cache-control"), ["public, no-cache"]);
+    assert!(header_values(&favicon, "content-encoding").is_empty(), "images are not recompressed");
+}
