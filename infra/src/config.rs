@@ -1,0 +1,1040 @@
+//! Stage settings: `stages/<stage>.toml`, read, typed and validated.
+//!
+//! Unknown keys are refused (`deny_unknown_fields`) so that a typo fails the synth instead of
+//! silently falling back to a default. Validation collects every broken rule at once; each
+//! message names the file, the key and the rule.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::names::{Names, TARGET_GROUP_NAME_MAX};
+
+/// The shipped stage files, found at compile time.
+pub const DEFAULT_STAGES_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/stages");
+
+/// The stage whose load balancer must keep deletion protection on.
+pub const PRODUCTION_STAGE: &str = "production";
+
+/// Retention periods CloudWatch Logs accepts, in days.
+pub const LOG_RETENTION_DAYS: [u32; 22] = [
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+    3288, 3653,
+];
+
+/// Environment variables Lambda sets itself and refuses in a function's configuration.
+pub const RESERVED_ENVIRONMENT: [&str; 18] = [
+    "_HANDLER",
+    "_X_AMZN_TRACE_ID",
+    "AWS_ACCESS_KEY",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_DEFAULT_REGION",
+    "AWS_EXECUTION_ENV",
+    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+    "AWS_LAMBDA_FUNCTION_NAME",
+    "AWS_LAMBDA_FUNCTION_VERSION",
+    "AWS_LAMBDA_INITIALIZATION_TYPE",
+    "AWS_LAMBDA_LOG_GROUP_NAME",
+    "AWS_LAMBDA_LOG_STREAM_NAME",
+    "AWS_LAMBDA_RUNTIME_API",
+    "AWS_REGION",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "LAMBDA_RUNTIME_DIR",
+    "LAMBDA_TASK_ROOT",
+];
+
+/// CPU architecture of the function.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+pub enum Architecture {
+    /// Graviton: cheaper per millisecond and the faster cold start for Rust.
+    #[default]
+    #[serde(rename = "arm64")]
+    Arm64,
+    /// Intel/AMD.
+    #[serde(rename = "x86_64")]
+    X86_64,
+}
+
+impl Architecture {
+    /// The name Lambda and cargo-lambda use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Architecture::Arm64 => "arm64",
+            Architecture::X86_64 => "x86_64",
+        }
+    }
+}
+
+/// A stage file as written.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StageSettings {
+    /// Prefix of every resource name, e.g. `leptos-alb-site`.
+    pub service: String,
+    /// AWS region of the whole stack, e.g. `eu-west-1`.
+    pub region: String,
+    /// AWS account the stack lives in (12 digits).
+    pub account_id: String,
+    /// The site's host name; gets A (and AAAA) alias records.
+    pub domain: String,
+    /// The Route 53 hosted zone that holds `domain`.
+    pub hosted_zone_id: String,
+    /// ACM certificate for `domain`, in `region`.
+    pub certificate_arn: String,
+    /// S3 bucket for function zips; default `<service>-<stage>-artifacts-<account_id>`.
+    #[serde(default)]
+    pub artifact_bucket: Option<String>,
+    /// Where the load balancer lives.
+    pub network: NetworkSettings,
+    /// The Lambda function.
+    pub function: FunctionSettings,
+    /// The Application Load Balancer.
+    #[serde(default)]
+    pub load_balancer: LoadBalancerSettings,
+    /// Alarm thresholds and notification.
+    #[serde(default)]
+    pub alarms: AlarmSettings,
+}
+
+/// `[network]`: VPC and subnets of the load balancer.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkSettings {
+    /// The VPC of the load balancer's security group.
+    pub vpc_id: String,
+    /// Public subnets, at least two in different availability zones.
+    pub subnet_ids: Vec<String>,
+    /// IPv4 and IPv6 (needs IPv6 on the VPC and every subnet) instead of IPv4 only.
+    #[serde(default)]
+    pub dualstack: bool,
+}
+
+/// `[function]`: the Lambda function.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FunctionSettings {
+    /// Memory in MB (128–10240); CPU grows with it.
+    pub memory_mb: u32,
+    /// Timeout in seconds; must stay below the ALB idle timeout.
+    pub timeout_seconds: u32,
+    /// `arm64` (default) or `x86_64`.
+    #[serde(default)]
+    pub architecture: Architecture,
+    /// Days CloudWatch keeps the function's logs (a value CloudWatch accepts).
+    pub log_retention_days: u32,
+    /// Concurrency reserved for (and capping) the function; none by default.
+    #[serde(default)]
+    pub reserved_concurrency: Option<u32>,
+    /// Environment variables of the function.
+    #[serde(default)]
+    pub environment: BTreeMap<String, String>,
+}
+
+/// `[load_balancer]`: the Application Load Balancer.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LoadBalancerSettings {
+    /// Seconds the ALB waits on an idle connection (default 60).
+    pub idle_timeout_seconds: u32,
+    /// Health checks on `/healthz` (each one is a billed invocation).
+    pub health_check: bool,
+    /// Deletion protection; default on for `production` only, which cannot turn it off.
+    pub deletion_protection: Option<bool>,
+    /// Existing S3 bucket for access logs (its policy must let ELB write); none by default.
+    pub access_log_bucket: Option<String>,
+}
+
+impl Default for LoadBalancerSettings {
+    fn default() -> Self {
+        Self {
+            idle_timeout_seconds: 60,
+            health_check: false,
+            deletion_protection: None,
+            access_log_bucket: None,
+        }
+    }
+}
+
+/// `[alarms]`: thresholds and where alarms notify.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AlarmSettings {
+    /// SNS topic (same region) notified on alarm and recovery; none by default.
+    pub sns_topic_arn: Option<String>,
+    /// Target response time p99 above which the latency alarm fires, in ms (default 1000).
+    pub p99_latency_ms: u32,
+}
+
+impl Default for AlarmSettings {
+    fn default() -> Self {
+        Self {
+            sns_topic_arn: None,
+            p99_latency_ms: 1000,
+        }
+    }
+}
+
+/// A validated stage: its name, file, settings and derived names.
+#[derive(Clone, Debug)]
+pub struct Stage {
+    /// Stage name (the file name without `.toml`).
+    pub name: String,
+    /// The file it was read from, for messages.
+    pub file: PathBuf,
+    /// The settings, all rules checked.
+    pub settings: StageSettings,
+    /// Names derived from service and stage.
+    pub names: Names,
+}
+
+impl Stage {
+    /// Reads and validates `<stages_dir>/<name>.toml`.
+    pub fn load(stages_dir: &Path, name: &str) -> Result<Self, ConfigError> {
+        let file = stages_dir.join(format!("{name}.toml"));
+        if !file.is_file() {
+            return Err(ConfigError::UnknownStage {
+                stage: name.to_string(),
+                stages_dir: stages_dir.to_path_buf(),
+                known: list_stages(stages_dir).unwrap_or_default(),
+            });
+        }
+        let text = std::fs::read_to_string(&file).map_err(|error| ConfigError::Unreadable {
+            path: file.clone(),
+            message: error.to_string(),
+        })?;
+        Self::parse(name, file, &text)
+    }
+
+    /// Parses and validates a stage file's text; `file` is only used in messages.
+    pub fn parse(name: &str, file: impl Into<PathBuf>, text: &str) -> Result<Self, ConfigError> {
+        let file = file.into();
+        let settings: StageSettings =
+            toml::from_str(text).map_err(|error| ConfigError::Syntax {
+                file: file.clone(),
+                message: error.to_string(),
+            })?;
+        let problems = validate(name, &settings);
+        if !problems.is_empty() {
+            return Err(ConfigError::Invalid { file, problems });
+        }
+        let names = Names::derive(
+            &settings.service,
+            name,
+            &settings.account_id,
+            settings.artifact_bucket.as_deref(),
+        );
+        Ok(Self {
+            name: name.to_string(),
+            file,
+            settings,
+            names,
+        })
+    }
+
+    /// The stage file's name without its directory, for text that must not vary by machine.
+    pub fn file_name(&self) -> String {
+        self.file.file_name().map_or_else(
+            || format!("{}.toml", self.name),
+            |name| name.to_string_lossy().into_owned(),
+        )
+    }
+
+    /// Whether the load balancer refuses deletion (default: only in `production`).
+    pub fn deletion_protection(&self) -> bool {
+        self.settings
+            .load_balancer
+            .deletion_protection
+            .unwrap_or(self.name == PRODUCTION_STAGE)
+    }
+}
+
+/// The stage names in a directory: every `*.toml`, sorted.
+pub fn list_stages(stages_dir: &Path) -> Result<Vec<String>, ConfigError> {
+    let unreadable = |error: std::io::Error| ConfigError::Unreadable {
+        path: stages_dir.to_path_buf(),
+        message: error.to_string(),
+    };
+    let mut stages = Vec::new();
+    for entry in std::fs::read_dir(stages_dir).map_err(unreadable)? {
+        let path = entry.map_err(unreadable)?.path();
+        if path
+            .extension()
+            .is_some_and(|extension| extension == "toml")
+            && let Some(stem) = path.file_stem().and_then(|stem| stem.to_str())
+        {
+            stages.push(stem.to_string());
+        }
+    }
+    stages.sort();
+    Ok(stages)
+}
+
+/// One broken rule: the key (dotted path) and what it must be.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    /// Dotted key in the stage file, e.g. `function.timeout_seconds`.
+    pub key: String,
+    /// The rule, phrased to follow the key.
+    pub rule: String,
+}
+
+/// Why a stage could not be loaded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ConfigError {
+    /// No `<stage>.toml` in the stages directory.
+    UnknownStage {
+        /// The stage asked for.
+        stage: String,
+        /// Where it was looked for.
+        stages_dir: PathBuf,
+        /// The stages that do exist there.
+        known: Vec<String>,
+    },
+    /// The file or directory could not be read.
+    Unreadable {
+        /// What could not be read.
+        path: PathBuf,
+        /// The I/O error.
+        message: String,
+    },
+    /// Not valid TOML, an unknown or missing key, or a value of the wrong type.
+    Syntax {
+        /// The stage file.
+        file: PathBuf,
+        /// The TOML parser's message (it names the key and shows the line).
+        message: String,
+    },
+    /// Valid TOML that breaks one or more rules.
+    Invalid {
+        /// The stage file.
+        file: PathBuf,
+        /// Every broken rule.
+        problems: Vec<Problem>,
+    },
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConfigError::UnknownStage {
+                stage,
+                stages_dir,
+                known,
+            } => {
+                write!(
+                    f,
+                    "unknown stage {stage:?}: there is no {stage}.toml in {}; ",
+                    stages_dir.display()
+                )?;
+                if known.is_empty() {
+                    f.write_str("that directory has no stages")
+                } else {
+                    write!(f, "the stages there are: {}", known.join(", "))
+                }
+            }
+            ConfigError::Unreadable { path, message } => {
+                write!(f, "{}: cannot read: {message}", path.display())
+            }
+            ConfigError::Syntax { file, message } => {
+                write!(f, "{}: {}", file.display(), message.trim_end())
+            }
+            ConfigError::Invalid { file, problems } => {
+                for (index, problem) in problems.iter().enumerate() {
+                    if index > 0 {
+                        f.write_str("\n")?;
+                    }
+                    write!(f, "{}: `{}` {}", file.display(), problem.key, problem.rule)?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Collects broken rules.
+#[derive(Default)]
+struct Problems(Vec<Problem>);
+
+impl Problems {
+    /// Records `rule` against `key` unless `ok`.
+    fn require(&mut self, ok: bool, key: impl Into<String>, rule: impl Into<String>) {
+        if !ok {
+            self.0.push(Problem {
+                key: key.into(),
+                rule: rule.into(),
+            });
+        }
+    }
+}
+
+/// Checks every rule; an empty list means the stage is valid.
+pub fn validate(stage: &str, settings: &StageSettings) -> Vec<Problem> {
+    let mut problems = Problems::default();
+    let region = settings.region.as_str();
+
+    problems.require(
+        is_resource_name(stage),
+        "(stage name, from the file name)",
+        format!("must be lowercase letters, digits and single hyphens, starting with a letter, got {stage:?}"),
+    );
+    problems.require(
+        is_resource_name(&settings.service),
+        "service",
+        format!(
+            "must be lowercase letters, digits and single hyphens, starting with a letter, got {:?}",
+            settings.service
+        ),
+    );
+    let target_group =
+        Names::derive(&settings.service, stage, &settings.account_id, None).target_group;
+    problems.require(
+        target_group.len() <= TARGET_GROUP_NAME_MAX,
+        "service",
+        format!(
+            "with stage {stage:?} gives the target group name {target_group:?} ({} characters), but ALB \
+             allows at most {TARGET_GROUP_NAME_MAX}: shorten the service or the stage name",
+            target_group.len()
+        ),
+    );
+    problems.require(
+        is_region(region),
+        "region",
+        format!("must be an AWS region such as \"eu-west-1\", got {region:?}"),
+    );
+    problems.require(
+        settings.account_id.len() == 12
+            && settings
+                .account_id
+                .bytes()
+                .all(|byte| byte.is_ascii_digit()),
+        "account_id",
+        format!("must be 12 digits, got {:?}", settings.account_id),
+    );
+    problems.require(
+        is_domain(&settings.domain),
+        "domain",
+        format!(
+            "must be a lowercase DNS name of at least two labels without a trailing dot, such as \
+             \"www.example.com\", got {:?}",
+            settings.domain
+        ),
+    );
+    problems.require(
+        is_hosted_zone_id(&settings.hosted_zone_id),
+        "hosted_zone_id",
+        format!(
+            "must be a Route 53 hosted zone id (\"Z\" and up to 31 uppercase letters or digits, without \
+             \"/hostedzone/\"), got {:?}",
+            settings.hosted_zone_id
+        ),
+    );
+    match parse_arn(&settings.certificate_arn) {
+        Some(arn) if arn.service == "acm" && arn.resource.strip_prefix("certificate/").is_some_and(|id| !id.is_empty()) => {
+            problems.require(
+                arn.region == region,
+                "certificate_arn",
+                format!(
+                    "must be a certificate in the stage's region {region:?} (an ALB only uses certificates \
+                     from its own region), got one in {:?}",
+                    arn.region
+                ),
+            );
+            problems.require(
+                arn.account == settings.account_id,
+                "certificate_arn",
+                format!(
+                    "must belong to account_id {:?}, got account {:?}",
+                    settings.account_id, arn.account
+                ),
+            );
+            problems.require(
+                arn.partition == partition_of(region),
+                "certificate_arn",
+                format!(
+                    "must be in partition {:?} of region {region:?}, got {:?}",
+                    partition_of(region),
+                    arn.partition
+                ),
+            );
+        }
+        _ => problems.require(
+            false,
+            "certificate_arn",
+            format!(
+                "must be an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>), got {:?}",
+                settings.certificate_arn
+            ),
+        ),
+    }
+    if let Some(bucket) = &settings.artifact_bucket {
+        problems.require(
+            is_bucket_name(bucket),
+            "artifact_bucket",
+            format!(
+                "must be an S3 bucket name (3–63 lowercase letters, digits, hyphens or dots), got {bucket:?}"
+            ),
+        );
+    }
+
+    let network = &settings.network;
+    problems.require(
+        is_ec2_id(&network.vpc_id, "vpc-"),
+        "network.vpc_id",
+        format!(
+            "must be a VPC id such as \"vpc-0123456789abcdef0\", got {:?}",
+            network.vpc_id
+        ),
+    );
+    problems.require(
+        network.subnet_ids.len() >= 2,
+        "network.subnet_ids",
+        format!(
+            "must list at least two subnets in different availability zones (an ALB refuses fewer), got {}",
+            network.subnet_ids.len()
+        ),
+    );
+    for (index, subnet) in network.subnet_ids.iter().enumerate() {
+        problems.require(
+            is_ec2_id(subnet, "subnet-"),
+            format!("network.subnet_ids[{index}]"),
+            format!("must be a subnet id such as \"subnet-0123456789abcdef0\", got {subnet:?}"),
+        );
+        problems.require(
+            !network.subnet_ids[..index].contains(subnet),
+            format!("network.subnet_ids[{index}]"),
+            format!("must not repeat an earlier subnet, got {subnet:?} twice"),
+        );
+    }
+
+    let function = &settings.function;
+    let load_balancer = &settings.load_balancer;
+    problems.require(
+        (128..=10240).contains(&function.memory_mb),
+        "function.memory_mb",
+        format!(
+            "must be between 128 and 10240 (Lambda's limits), got {}",
+            function.memory_mb
+        ),
+    );
+    problems.require(
+        (1..=900).contains(&function.timeout_seconds),
+        "function.timeout_seconds",
+        format!(
+            "must be between 1 and 900 (Lambda's limits), got {}",
+            function.timeout_seconds
+        ),
+    );
+    problems.require(
+        function.timeout_seconds < load_balancer.idle_timeout_seconds,
+        "function.timeout_seconds",
+        format!(
+            "must be below load_balancer.idle_timeout_seconds ({}), or the ALB gives up before the \
+             function does, got {}",
+            load_balancer.idle_timeout_seconds, function.timeout_seconds
+        ),
+    );
+    problems.require(
+        LOG_RETENTION_DAYS.contains(&function.log_retention_days),
+        "function.log_retention_days",
+        format!(
+            "must be a retention CloudWatch Logs accepts ({}), got {}",
+            LOG_RETENTION_DAYS.map(|days| days.to_string()).join(", "),
+            function.log_retention_days
+        ),
+    );
+    if let Some(reserved) = function.reserved_concurrency {
+        problems.require(
+            reserved >= 1,
+            "function.reserved_concurrency",
+            "must be at least 1 (0 would throttle every request); leave it out for no reservation",
+        );
+    }
+    let mut environment_size = 0;
+    for (name, value) in &function.environment {
+        environment_size += name.len() + value.len();
+        let key = format!("function.environment.{name}");
+        problems.require(
+            is_environment_name(name),
+            key.clone(),
+            "must start with a letter and hold only letters, digits and underscores",
+        );
+        problems.require(
+            !RESERVED_ENVIRONMENT.contains(&name.as_str()),
+            key,
+            "is reserved: Lambda sets it itself and refuses it in the configuration",
+        );
+    }
+    problems.require(
+        environment_size <= 4096,
+        "function.environment",
+        format!("must total at most 4 KB of names and values (Lambda's limit), got {environment_size} bytes"),
+    );
+
+    problems.require(
+        (1..=4000).contains(&load_balancer.idle_timeout_seconds),
+        "load_balancer.idle_timeout_seconds",
+        format!(
+            "must be between 1 and 4000 (ALB's limits), got {}",
+            load_balancer.idle_timeout_seconds
+        ),
+    );
+    problems.require(
+        !(stage == PRODUCTION_STAGE && load_balancer.deletion_protection == Some(false)),
+        "load_balancer.deletion_protection",
+        "must stay on in the production stage",
+    );
+    if let Some(bucket) = &load_balancer.access_log_bucket {
+        problems.require(
+            is_bucket_name(bucket),
+            "load_balancer.access_log_bucket",
+            format!(
+                "must be an S3 bucket name (3–63 lowercase letters, digits, hyphens or dots), got {bucket:?}"
+            ),
+        );
+    }
+
+    let alarms = &settings.alarms;
+    if let Some(topic) = &alarms.sns_topic_arn {
+        match parse_arn(topic) {
+            Some(arn) if arn.service == "sns" && !arn.resource.is_empty() && !arn.resource.contains(':') => {
+                problems.require(
+                    arn.region == region,
+                    "alarms.sns_topic_arn",
+                    format!(
+                        "must be a topic in the stage's region {region:?} (alarm actions cannot cross \
+                         regions), got one in {:?}",
+                        arn.region
+                    ),
+                );
+            }
+            _ => problems.require(
+                false,
+                "alarms.sns_topic_arn",
+                format!("must be an SNS topic ARN (arn:aws:sns:<region>:<account>:<topic>), got {topic:?}"),
+            ),
+        }
+    }
+    let idle_timeout_ms = load_balancer.idle_timeout_seconds.saturating_mul(1000);
+    problems.require(
+        (1..=idle_timeout_ms).contains(&alarms.p99_latency_ms),
+        "alarms.p99_latency_ms",
+        format!(
+            "must be between 1 and the idle timeout ({idle_timeout_ms} ms), got {}",
+            alarms.p99_latency_ms
+        ),
+    );
+    problems.0
+}
+
+/// The parts of an ARN.
+struct Arn<'a> {
+    partition: &'a str,
+    service: &'a str,
+    region: &'a str,
+    account: &'a str,
+    resource: &'a str,
+}
+
+/// Splits `arn:partition:service:region:account:resource`.
+fn parse_arn(arn: &str) -> Option<Arn<'_>> {
+    let mut parts = arn.splitn(6, ':');
+    if parts.next()? != "arn" {
+        return None;
+    }
+    Some(Arn {
+        partition: parts.next()?,
+        service: parts.next()?,
+        region: parts.next()?,
+        account: parts.next()?,
+        resource: parts.next()?,
+    })
+}
+
+/// The partition a region belongs to.
+fn partition_of(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
+    }
+}
+
+/// `eu-west-1`, `us-gov-west-1`, `ap-southeast-2`: letters, hyphens, a final number.
+fn is_region(region: &str) -> bool {
+    let parts: Vec<&str> = region.split('-').collect();
+    parts.len() >= 3
+        && parts[0].len() == 2
+        && parts[..parts.len() - 1]
+            .iter()
+            .all(|part| !part.is_empty() && part.bytes().all(|byte| byte.is_ascii_lowercase()))
+        && parts[parts.len() - 1].parse::<u8>().is_ok()
+}
+
+/// Lowercase letters, digits and single hyphens, starting with a letter, not ending in a hyphen.
+fn is_resource_name(name: &str) -> bool {
+    name.starts_with(|first: char| first.is_ascii_lowercase())
+        && !name.ends_with('-')
+        && !name.contains("--")
+        && name
+            .bytes()
+            .all(|byte| byte.is_ascii_lowercase() || byte.is_ascii_digit() || byte == b'-')
+}
+
+/// A lowercase host name of at least two labels.
+fn is_domain(domain: &str) -> bool {
+    let labels: Vec<&str> = domain.split('.').collect();
+    domain.len() <= 253
+        && labels.len() >= 2
+        && labels.iter().all(|label| {
+            (1..=63).contains(&label.len())
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label
+                    .bytes()
+                    .all(|byte| byte.is_ascii_lowercase() || byte.is_ascii_digit() || byte == b'-')
+        })
+}
+
+/// `Z` followed by uppercase letters and digits, at most 32 in all.
+fn is_hosted_zone_id(id: &str) -> bool {
+    (2..=32).contains(&id.len())
+        && id.starts_with('Z')
+        && id
+            .bytes()
+            .all(|byte| byte.is_ascii_uppercase() || byte.is_ascii_digit())
+}
+
+/// `vpc-` / `subnet-` followed by 8 or 17 lowercase hex digits.
+fn is_ec2_id(id: &str, prefix: &str) -> bool {
+    id.strip_prefix(prefix).is_some_and(|hex| {
+        (hex.len() == 8 || hex.len() == 17)
+            && hex
+                .bytes()
+                .all(|byte| byte.is_ascii_digit() || (b'a'..=b'f').contains(&byte))
+    })
+}
+
+/// S3's bucket naming rules (the common subset).
+fn is_bucket_name(bucket: &str) -> bool {
+    (3..=63).contains(&bucket.len())
+        && bucket.starts_with(|first: char| first.is_ascii_lowercase() || first.is_ascii_digit())
+        && bucket.ends_with(|last: char| last.is_ascii_lowercase() || last.is_ascii_digit())
+        && !bucket.contains("..")
+        && bucket.bytes().all(|byte| {
+            byte.is_ascii_lowercase() || byte.is_ascii_digit() || byte == b'-' || byte == b'.'
+        })
+}
+
+/// A shell-friendly variable name.
+fn is_environment_name(name: &str) -> bool {
+    name.starts_with(|first: char| first.is_ascii_alphabetic())
+        && name
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || byte == b'_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FILE: &str = "stages/test.toml";
+
+    /// A valid stage file; each test breaks one thing.
+    const VALID: &str = r#"
+service = "leptos-alb-site"
+region = "eu-west-1"
+account_id = "111111111111"
+domain = "www.example.com"
+hosted_zone_id = "Z0123456789ABCDEFGHIJ"
+certificate_arn = "arn:aws:acm:eu-west-1:111111111111:certificate/00000000-0000-0000-0000-000000000000"
+
+[network]
+vpc_id = "vpc-0123456789abcdef0"
+subnet_ids = ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]
+
+[function]
+memory_mb = 256
+timeout_seconds = 10
+log_retention_days = 30
+"#;
+
+    fn parse(text: &str) -> Result<Stage, ConfigError> {
+        Stage::parse("test", FILE, text)
+    }
+
+    /// Replaces `from` (which must occur) in the valid file and returns the error message.
+    fn error_with(from: &str, to: &str) -> String {
+        assert!(VALID.contains(from), "{from:?} is not in the valid file");
+        parse(&VALID.replacen(from, to, 1))
+            .expect_err("the changed file must be refused")
+            .to_string()
+    }
+
+    /// Asserts one message names the file, the key and the rule.
+    fn assert_names(message: &str, key: &str, rule: &str) {
+        assert!(message.contains(FILE), "no file in: {message}");
+        assert!(message.contains(key), "no key {key:?} in: {message}");
+        assert!(message.contains(rule), "no rule {rule:?} in: {message}");
+    }
+
+    #[test]
+    fn the_valid_file_is_valid_with_defaults() {
+        let stage = parse(VALID).unwrap();
+        assert_eq!(stage.settings.function.architecture, Architecture::Arm64);
+        assert_eq!(stage.settings.load_balancer.idle_timeout_seconds, 60);
+        assert!(!stage.settings.network.dualstack);
+        assert!(!stage.settings.load_balancer.health_check);
+        assert!(!stage.deletion_protection());
+        assert_eq!(stage.names.target_group, "leptos-alb-site-test");
+    }
+
+    #[test]
+    fn production_gets_deletion_protection_and_cannot_drop_it() {
+        assert!(
+            Stage::parse("production", FILE, VALID)
+                .unwrap()
+                .deletion_protection()
+        );
+        let text = format!("{VALID}\n[load_balancer]\ndeletion_protection = false\n");
+        let message = Stage::parse("production", FILE, &text)
+            .unwrap_err()
+            .to_string();
+        assert_names(
+            &message,
+            "load_balancer.deletion_protection",
+            "must stay on in the production stage",
+        );
+    }
+
+    #[test]
+    fn unknown_keys_are_refused_with_file_and_key() {
+        let message = error_with("memory_mb", "memroy_mb");
+        assert_names(&message, "memroy_mb", "unknown field");
+    }
+
+    #[test]
+    fn missing_keys_are_refused_with_file_and_key() {
+        let message = error_with("region = \"eu-west-1\"\n", "");
+        assert_names(&message, "region", "missing field");
+    }
+
+    #[test]
+    fn wrong_types_are_refused_with_file_and_key() {
+        let message = error_with("memory_mb = 256", "memory_mb = \"256\"");
+        assert_names(&message, "memory_mb", "invalid type");
+        let message = error_with(
+            "log_retention_days = 30",
+            "log_retention_days = 30\narchitecture = \"amd64\"",
+        );
+        assert_names(&message, "architecture", "unknown variant");
+    }
+
+    #[test]
+    fn service_name_rules() {
+        assert_names(
+            &error_with("\"leptos-alb-site\"", "\"Leptos\""),
+            "`service`",
+            "must be lowercase letters",
+        );
+        let message = error_with("\"leptos-alb-site\"", "\"a-very-long-service-name-indeed\"");
+        assert_names(&message, "`service`", "at most 32");
+        assert!(
+            message.contains("\"a-very-long-service-name-indeed-test\""),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn region_rule() {
+        assert_names(
+            &error_with("region = \"eu-west-1\"", "region = \"europe\""),
+            "`region`",
+            "must be an AWS region",
+        );
+    }
+
+    #[test]
+    fn account_rule() {
+        let message = error_with("account_id = \"111111111111\"", "account_id = \"1111\"");
+        assert_names(&message, "`account_id`", "must be 12 digits");
+    }
+
+    #[test]
+    fn domain_rule() {
+        let message = error_with("\"www.example.com\"", "\"www.example.com.\"");
+        assert_names(&message, "`domain`", "must be a lowercase DNS name");
+        assert_names(
+            &error_with("\"www.example.com\"", "\"localhost\""),
+            "`domain`",
+            "at least two labels",
+        );
+    }
+
+    #[test]
+    fn hosted_zone_rule() {
+        let message = error_with(
+            "\"Z0123456789ABCDEFGHIJ\"",
+            "\"/hostedzone/Z0123456789ABCDEFGHIJ\"",
+        );
+        assert_names(
+            &message,
+            "`hosted_zone_id`",
+            "must be a Route 53 hosted zone id",
+        );
+    }
+
+    #[test]
+    fn certificate_must_be_an_acm_arn_in_the_stage_region_and_account() {
+        let message = error_with("acm:eu-west-1", "acm:us-east-1");
+        assert_names(
+            &message,
+            "`certificate_arn`",
+            "must be a certificate in the stage's region \"eu-west-1\"",
+        );
+        let message = error_with("acm:eu-west-1:111111111111", "acm:eu-west-1:222222222222");
+        assert_names(&message, "`certificate_arn`", "must belong to account_id");
+        let message = error_with("arn:aws:acm", "arn:aws:iam");
+        assert_names(
+            &message,
+            "`certificate_arn`",
+            "must be an ACM certificate ARN",
+        );
+    }
+
+    #[test]
+    fn network_rules() {
+        let message = error_with("\"vpc-0123456789abcdef0\"", "\"vpc-XYZ\"");
+        assert_names(&message, "`network.vpc_id`", "must be a VPC id");
+        let message = error_with(", \"subnet-0123456789abcdef1\"", "");
+        assert_names(&message, "`network.subnet_ids`", "at least two subnets");
+        let message = error_with(
+            "\"subnet-0123456789abcdef1\"",
+            "\"subnet-0123456789abcdef0\"",
+        );
+        assert_names(&message, "`network.subnet_ids[1]`", "must not repeat");
+        let message = error_with("\"subnet-0123456789abcdef1\"", "\"sn-1\"");
+        assert_names(&message, "`network.subnet_ids[1]`", "must be a subnet id");
+    }
+
+    #[test]
+    fn memory_rule() {
+        let message = error_with("memory_mb = 256", "memory_mb = 64");
+        assert_names(
+            &message,
+            "`function.memory_mb`",
+            "must be between 128 and 10240",
+        );
+    }
+
+    #[test]
+    fn timeout_must_stay_below_the_idle_timeout() {
+        let message = error_with("timeout_seconds = 10", "timeout_seconds = 60");
+        assert_names(
+            &message,
+            "`function.timeout_seconds`",
+            "must be below load_balancer.idle_timeout_seconds (60)",
+        );
+        let message = error_with("timeout_seconds = 10", "timeout_seconds = 0");
+        assert_names(
+            &message,
+            "`function.timeout_seconds`",
+            "must be between 1 and 900",
+        );
+    }
+
+    #[test]
+    fn log_retention_must_be_a_cloudwatch_value() {
+        let message = error_with("log_retention_days = 30", "log_retention_days = 31");
+        assert_names(
+            &message,
+            "`function.log_retention_days`",
+            "must be a retention CloudWatch Logs accepts",
+        );
+    }
+
+    #[test]
+    fn environment_rules() {
+        let text =
+            format!("{VALID}\n[function.environment]\nAWS_REGION = \"x\"\n\"1BAD\" = \"y\"\n");
+        let message = parse(&text).unwrap_err().to_string();
+        assert_names(&message, "`function.environment.AWS_REGION`", "is reserved");
+        assert_names(
+            &message,
+            "`function.environment.1BAD`",
+            "must start with a letter",
+        );
+    }
+
+    #[test]
+    fn load_balancer_rules() {
+        let text = format!(
+            "{VALID}\n[load_balancer]\nidle_timeout_seconds = 5000\naccess_log_bucket = \"Logs\"\n"
+        );
+        let message = parse(&text).unwrap_err().to_string();
+        assert_names(
+            &message,
+            "`load_balancer.idle_timeout_seconds`",
+            "must be between 1 and 4000",
+        );
+        assert_names(
+            &message,
+            "`load_balancer.access_log_bucket`",
+            "must be an S3 bucket name",
+        );
+    }
+
+    #[test]
+    fn alarm_topic_must_be_sns_in_the_stage_region() {
+        let text = format!(
+            "{VALID}\n[alarms]\nsns_topic_arn = \"arn:aws:sns:us-east-1:111111111111:alerts\"\n"
+        );
+        let message = parse(&text).unwrap_err().to_string();
+        assert_names(
+            &message,
+            "`alarms.sns_topic_arn`",
+            "must be a topic in the stage's region",
+        );
+        let text = format!("{VALID}\n[alarms]\nsns_topic_arn = \"alerts\"\n");
+        let message = parse(&text).unwrap_err().to_string();
+        assert_names(
+            &message,
+            "`alarms.sns_topic_arn`",
+            "must be an SNS topic ARN",
+        );
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        let text = VALID
+            .replace("memory_mb = 256", "memory_mb = 1")
+            .replace("region = \"eu-west-1\"", "region = \"x\"");
+        let ConfigError::Invalid { problems, .. } = parse(&text).unwrap_err() else {
+            panic!("expected rule violations");
+        };
+        let keys: Vec<&str> = problems
+            .iter()
+            .map(|problem| problem.key.as_str())
+            .collect();
+        assert!(
+            keys.contains(&"region") && keys.contains(&"function.memory_mb"),
+            "{keys:?}"
+        );
+    }
+
+    #[test]
+    fn stage_name_rule() {
+        let message = Stage::parse("Prod", FILE, VALID).unwrap_err().to_string();
+        assert_names(
+            &message,
+            "(stage name, from the file name)",
+            "must be lowercase letters",
+        );
+    }
+}

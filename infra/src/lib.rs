@@ -1,0 +1,31 @@
+//! The site's CloudFormation template, synthesized per stage from typed Rust.
+//!
+//! One stage file (`stages/<stage>.toml`) in, one template (and the facts a deploy script
+//! needs) out, identical bytes every run:
+//!
+//! - [`config`]: reads and validates a stage file; every error names the file, the key and the
+//!   rule it breaks.
+//! - [`names`]: the names derived from service and stage (stack, function, target group, …),
+//!   fixed so that resources can refer to each other without cycles.
+//! - [`cfn`]: the CloudFormation vocabulary: intrinsic functions, resources with their
+//!   checkov / cfn-lint skip metadata, and the canonical (sorted-key) JSON output.
+//! - [`resources`]: the builders for the function, the load balancer, its security group and
+//!   the DNS records.
+//! - [`dashboard`]: the CloudWatch dashboard of ALB and Lambda metrics.
+//! - [`alarms`]: the CloudWatch alarms, with the stage's optional SNS action.
+//! - [`template`]: puts parameters, resources and outputs together into one template.
+//! - [`describe`]: stack name, region, artifact bucket and parameter names for deploy scripts.
+//! - [`cli`]: the `infra` command line (`synth`, `describe`, `stack-name`, `stages`).
+
+pub mod alarms;
+pub mod cfn;
+pub mod cli;
+pub mod config;
+pub mod dashboard;
+pub mod describe;
+pub mod names;
+pub mod resources;
+pub mod template;
+
+pub use config::{ConfigError, Stage};
+pub use template::synth;

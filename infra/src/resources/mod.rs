@@ -1,0 +1,60 @@
+//! Resource builders, one file per part of the stack; each adds its resources to a template.
+//!
+//! - [`function`]: the function, its role, its log group and the ALB's permission to invoke it.
+//! - [`network`]: the load balancer's security group.
+//! - [`load_balancer`]: the ALB, the Lambda target group and the two listeners.
+//! - [`dns`]: the Route 53 alias records.
+
+pub mod dns;
+pub mod function;
+pub mod load_balancer;
+pub mod network;
+
+use serde_json::Value;
+
+use crate::cfn;
+use crate::config::Stage;
+
+/// Logical ids, shared by the builders, the outputs, the dashboard, the alarms and the tests.
+pub mod ids {
+    /// The function's execution role.
+    pub const FUNCTION_ROLE: &str = "FunctionRole";
+    /// The function's log group.
+    pub const FUNCTION_LOG_GROUP: &str = "FunctionLogGroup";
+    /// The Lambda function.
+    pub const FUNCTION: &str = "Function";
+    /// ELB's permission to invoke the function.
+    pub const INVOKE_PERMISSION: &str = "LoadBalancerInvokePermission";
+    /// The load balancer's security group.
+    pub const SECURITY_GROUP: &str = "LoadBalancerSecurityGroup";
+    /// The Application Load Balancer.
+    pub const LOAD_BALANCER: &str = "LoadBalancer";
+    /// The Lambda target group.
+    pub const TARGET_GROUP: &str = "TargetGroup";
+    /// The HTTPS listener forwarding to the target group.
+    pub const HTTPS_LISTENER: &str = "HttpsListener";
+    /// The HTTP listener redirecting to HTTPS.
+    pub const HTTP_LISTENER: &str = "HttpRedirectListener";
+    /// The IPv4 alias record.
+    pub const DNS_RECORD_A: &str = "DnsRecordA";
+    /// The IPv6 alias record (dualstack only).
+    pub const DNS_RECORD_AAAA: &str = "DnsRecordAAAA";
+    /// The CloudWatch dashboard.
+    pub const DASHBOARD: &str = "Dashboard";
+}
+
+/// Template parameter names: what changes per deploy rather than per stage.
+pub mod parameters {
+    /// S3 bucket holding the function zip.
+    pub const ARTIFACT_BUCKET: &str = "ArtifactBucket";
+    /// S3 key of the function zip; a new key per build, or CloudFormation keeps the old code.
+    pub const ARTIFACT_KEY: &str = "ArtifactKey";
+}
+
+/// The `service` and `stage` tags every taggable resource carries.
+pub fn tags(stage: &Stage) -> Value {
+    cfn::key_values(&[
+        ("service", stage.settings.service.clone()),
+        ("stage", stage.name.clone()),
+    ])
+}

@@ -1,0 +1,700 @@
+//! Invariants of the synthesized templates that cfn-lint does not catch (REFERENCE §5), checked
+//! on every shipped stage and on the variants the stage switches produce.
+//!
+//! Expected values are spelled out here rather than taken from the crate's constants, so that a
+//! typo in a constant fails a test instead of being compared with itself.
+
+use std::path::Path;
+
+use infra::config::DEFAULT_STAGES_DIR;
+use infra::{Stage, synth};
+use serde_json::{Value, json};
+
+/// The shipped stages.
+const STAGES: [&str; 3] = ["local", "migrate", "production"];
+
+/// TLS policies ELB offers that negotiate TLS 1.3 (AWS ELB guide, "Security policies").
+const KNOWN_TLS13_POLICIES: [&str; 7] = [
+    "ELBSecurityPolicy-TLS13-1-2-2021-06",
+    "ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
+    "ELBSecurityPolicy-TLS13-1-2-Ext1-2021-06",
+    "ELBSecurityPolicy-TLS13-1-2-Ext2-2021-06",
+    "ELBSecurityPolicy-TLS13-1-1-2021-06",
+    "ELBSecurityPolicy-TLS13-1-0-2021-06",
+    "ELBSecurityPolicy-TLS13-1-3-2021-06",
+];
+
+fn shipped(stage: &str) -> Stage {
+    Stage::load(Path::new(DEFAULT_STAGES_DIR), stage).expect("shipped stages are valid")
+}
+
+/// Each shipped stage with its template.
+fn shipped_templates() -> Vec<(Stage, Value)> {
+    STAGES
+        .iter()
+        .map(|name| {
+            let stage = shipped(name);
+            let template = synth(&stage).to_json();
+            (stage, template)
+        })
+        .collect()
+}
+
+/// A shipped stage's file with `from` replaced by `to` (which must change it), synthesized.
+fn variant(stage: &str, from: &str, to: &str) -> (Stage, Value) {
+    let file = Path::new(DEFAULT_STAGES_DIR).join(format!("{stage}.toml"));
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains(from), "{from:?} is not in {}", file.display());
+    let stage =
+        Stage::parse(stage, file, &text.replacen(from, to, 1)).expect("the variant is valid");
+    let template = synth(&stage).to_json();
+    (stage, template)
+}
+
+/// The resources of one CloudFormation type, with their logical ids.
+fn resources_of<'a>(template: &'a Value, kind: &str) -> Vec<(&'a str, &'a Value)> {
+    template["Resources"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(_, resource)| resource["Type"] == kind)
+        .map(|(id, resource)| (id.as_str(), resource))
+        .collect()
+}
+
+/// The single resource of a type.
+fn only<'a>(template: &'a Value, kind: &str) -> (&'a str, &'a Value) {
+    let found = resources_of(template, kind);
+    assert_eq!(found.len(), 1, "expected one {kind}, got {}", found.len());
+    found[0]
+}
+
+/// The logical id of the single load balancer.
+fn load_balancer_id(template: &Value) -> &str {
+    only(template, "AWS::ElasticLoadBalancingV2::LoadBalancer").0
+}
+
+/// A load balancer attribute's value.
+fn lb_attribute<'a>(template: &'a Value, key: &str) -> Option<&'a str> {
+    let (_, load_balancer) = only(template, "AWS::ElasticLoadBalancingV2::LoadBalancer");
+    load_balancer["Properties"]["LoadBalancerAttributes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|attribute| attribute["Key"] == key)
+        .map(|attribute| {
+            attribute["Value"]
+                .as_str()
+                .expect("ELB attribute values are strings")
+        })
+}
+
+#[test]
+fn alias_records_target_the_alb_canonical_zone_not_the_stage_zone() {
+    for (stage, template) in shipped_templates() {
+        let load_balancer = load_balancer_id(&template);
+        let records = resources_of(&template, "AWS::Route53::RecordSet");
+        assert!(!records.is_empty(), "{}: no alias record", stage.name);
+        for (id, record) in records {
+            let properties = &record["Properties"];
+            assert_eq!(
+                properties["HostedZoneId"],
+                json!(stage.settings.hosted_zone_id),
+                "{id}: the record lives in the stage's zone"
+            );
+            assert_eq!(properties["Name"], json!(stage.settings.domain), "{id}");
+            let alias = &properties["AliasTarget"];
+            assert_eq!(
+                alias["HostedZoneId"],
+                json!({ "Fn::GetAtt": [load_balancer, "CanonicalHostedZoneID"] }),
+                "{id}: the alias zone must be the ALB's canonical zone"
+            );
+            assert_ne!(
+                alias["HostedZoneId"],
+                json!(stage.settings.hosted_zone_id),
+                "{id}"
+            );
+            assert_eq!(
+                alias["DNSName"],
+                json!({ "Fn::Join": ["", ["dualstack.", { "Fn::GetAtt": [load_balancer, "DNSName"] }]] }),
+                "{id}"
+            );
+        }
+    }
+}
+
+#[test]
+fn aaaa_record_exists_exactly_when_the_alb_is_dualstack() {
+    let migrate = synth(&shipped("migrate")).to_json();
+    let (_, migrate_dualstack) = variant("migrate", "dualstack = false", "dualstack = true");
+    let (_, production_ipv4) = variant("production", "dualstack = true", "dualstack = false");
+    let production = synth(&shipped("production")).to_json();
+    for (template, dualstack) in [
+        (&migrate, false),
+        (&migrate_dualstack, true),
+        (&production_ipv4, false),
+        (&production, true),
+    ] {
+        let types: Vec<&str> = resources_of(template, "AWS::Route53::RecordSet")
+            .into_iter()
+            .map(|(_, record)| record["Properties"]["Type"].as_str().unwrap())
+            .collect();
+        let expected = if dualstack {
+            vec!["A", "AAAA"]
+        } else {
+            vec!["A"]
+        };
+        assert_eq!(types, expected);
+        let (_, load_balancer) = only(template, "AWS::ElasticLoadBalancingV2::LoadBalancer");
+        let ip_type = if dualstack { "dualstack" } else { "ipv4" };
+        assert_eq!(load_balancer["Properties"]["IpAddressType"], ip_type);
+    }
+}
+
+#[test]
+fn multi_value_headers_attribute_is_spelled_exactly() {
+    for (stage, template) in shipped_templates() {
+        let (_, target_group) = only(&template, "AWS::ElasticLoadBalancingV2::TargetGroup");
+        assert_eq!(
+            target_group["Properties"]["TargetGroupAttributes"],
+            json!([{ "Key": "lambda.multi_value_headers.enabled", "Value": "true" }]),
+            "{}",
+            stage.name
+        );
+    }
+}
+
+#[test]
+fn target_group_name_is_fixed_and_at_most_32_characters() {
+    for (stage, template) in shipped_templates() {
+        let (_, target_group) = only(&template, "AWS::ElasticLoadBalancingV2::TargetGroup");
+        let name = target_group["Properties"]["Name"]
+            .as_str()
+            .expect("the target group has a fixed Name");
+        assert!(
+            name.len() <= 32,
+            "{}: {name:?} is {} characters",
+            stage.name,
+            name.len()
+        );
+        assert_eq!(name, format!("{}-{}", stage.settings.service, stage.name));
+    }
+}
+
+#[test]
+fn a_service_and_stage_too_long_for_a_target_group_name_is_refused() {
+    let text =
+        std::fs::read_to_string(Path::new(DEFAULT_STAGES_DIR).join("production.toml")).unwrap();
+    let text = text.replacen(
+        "service = \"leptos-alb-site\"",
+        "service = \"leptos-alb-site-extended\"",
+        1,
+    );
+    let message = Stage::parse("production", "production.toml", &text)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        message.contains("production.toml") && message.contains("`service`"),
+        "{message}"
+    );
+    assert!(
+        message.contains("\"leptos-alb-site-extended-production\" (35 characters)"),
+        "{message}"
+    );
+    assert!(message.contains("at most 32"), "{message}");
+}
+
+#[test]
+fn target_group_depends_on_the_invoke_permission() {
+    for (stage, template) in shipped_templates() {
+        let (permission_id, _) = only(&template, "AWS::Lambda::Permission");
+        let (_, target_group) = only(&template, "AWS::ElasticLoadBalancingV2::TargetGroup");
+        let depends_on = target_group["DependsOn"]
+            .as_array()
+            .expect("the target group has DependsOn");
+        assert!(
+            depends_on.contains(&json!(permission_id)),
+            "{}: {depends_on:?}",
+            stage.name
+        );
+    }
+}
+
+#[test]
+fn lambda_target_group_targets_the_function_without_port_protocol_or_vpc() {
+    for (stage, template) in shipped_templates() {
+        let (function_id, _) = only(&template, "AWS::Lambda::Function");
+        let (_, target_group) = only(&template, "AWS::ElasticLoadBalancingV2::TargetGroup");
+        let properties = &target_group["Properties"];
+        assert_eq!(properties["TargetType"], "lambda");
+        assert_eq!(
+            properties["Targets"],
+            json!([{ "Id": { "Fn::GetAtt": [function_id, "Arn"] } }])
+        );
+        for absent in ["Port", "Protocol", "ProtocolVersion", "VpcId"] {
+            assert!(
+                properties.get(absent).is_none(),
+                "{}: a lambda target group has no {absent}",
+                stage.name
+            );
+        }
+        let health_check = stage.settings.load_balancer.health_check;
+        assert_eq!(
+            properties["HealthCheckEnabled"],
+            json!(health_check),
+            "{}",
+            stage.name
+        );
+        if health_check {
+            assert_eq!(properties["HealthCheckPath"], "/healthz");
+        } else {
+            assert!(properties.get("HealthCheckPath").is_none());
+        }
+    }
+}
+
+#[test]
+fn function_timeout_is_below_the_alb_idle_timeout() {
+    for (stage, template) in shipped_templates() {
+        let (_, function) = only(&template, "AWS::Lambda::Function");
+        let timeout = function["Properties"]["Timeout"].as_u64().unwrap();
+        let idle: u64 = lb_attribute(&template, "idle_timeout.timeout_seconds")
+            .expect("the idle timeout is set explicitly")
+            .parse()
+            .unwrap();
+        assert!(
+            timeout < idle,
+            "{}: Lambda timeout {timeout} s is not below the ALB idle timeout {idle} s",
+            stage.name
+        );
+    }
+    let message = Stage::parse(
+        "migrate",
+        "migrate.toml",
+        &std::fs::read_to_string(Path::new(DEFAULT_STAGES_DIR).join("migrate.toml"))
+            .unwrap()
+            .replacen("idle_timeout_seconds = 60", "idle_timeout_seconds = 10", 1),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        message.contains(
+            "`function.timeout_seconds` must be below load_balancer.idle_timeout_seconds (10)"
+        ),
+        "{message}"
+    );
+}
+
+#[test]
+fn https_listener_uses_an_exact_known_tls13_policy_and_the_stage_certificate() {
+    for (stage, template) in shipped_templates() {
+        let https: Vec<&Value> = resources_of(&template, "AWS::ElasticLoadBalancingV2::Listener")
+            .into_iter()
+            .map(|(_, listener)| &listener["Properties"])
+            .filter(|properties| properties["Protocol"] == "HTTPS")
+            .collect();
+        assert_eq!(https.len(), 1);
+        let policy = https[0]["SslPolicy"].as_str().unwrap();
+        assert!(
+            KNOWN_TLS13_POLICIES.contains(&policy),
+            "{}: unknown SSL policy {policy:?}",
+            stage.name
+        );
+        assert_eq!(policy, "ELBSecurityPolicy-TLS13-1-2-2021-06");
+        assert_eq!(https[0]["Port"], 443);
+        assert_eq!(
+            https[0]["Certificates"],
+            json!([{ "CertificateArn": stage.settings.certificate_arn }])
+        );
+        let (target_group_id, _) = only(&template, "AWS::ElasticLoadBalancingV2::TargetGroup");
+        assert_eq!(
+            https[0]["DefaultActions"],
+            json!([{ "Type": "forward", "TargetGroupArn": { "Ref": target_group_id } }])
+        );
+    }
+}
+
+#[test]
+fn http_listener_redirects_301_to_https_keeping_host_path_and_query() {
+    for (_, template) in shipped_templates() {
+        let http: Vec<&Value> = resources_of(&template, "AWS::ElasticLoadBalancingV2::Listener")
+            .into_iter()
+            .map(|(_, listener)| &listener["Properties"])
+            .filter(|properties| properties["Protocol"] == "HTTP")
+            .collect();
+        assert_eq!(http.len(), 1);
+        assert_eq!(http[0]["Port"], 80);
+        assert_eq!(
+            http[0]["DefaultActions"],
+            json!([{
+                "Type": "redirect",
+                "RedirectConfig": {
+                    "Protocol": "HTTPS", "Port": "443", "Host": "#{host}", "Path": "/#{path}",
+                    "Query": "#{query}", "StatusCode": "HTTP_301",
+                },
+            }])
+        );
+    }
+}
+
+#[test]
+fn invoke_permission_is_scoped_by_source_arn_and_source_account() {
+    for (stage, template) in shipped_templates() {
+        let (function_id, _) = only(&template, "AWS::Lambda::Function");
+        let (_, permission) = only(&template, "AWS::Lambda::Permission");
+        let properties = &permission["Properties"];
+        assert_eq!(
+            properties["Principal"],
+            "elasticloadbalancing.amazonaws.com"
+        );
+        assert_eq!(properties["Action"], "lambda:InvokeFunction");
+        assert_eq!(
+            properties["FunctionName"],
+            json!({ "Fn::GetAtt": [function_id, "Arn"] })
+        );
+        assert_eq!(
+            properties["SourceAccount"],
+            json!({ "Ref": "AWS::AccountId" })
+        );
+        let target_group = format!("{}-{}", stage.settings.service, stage.name);
+        assert_eq!(
+            properties["SourceArn"],
+            json!({
+                "Fn::Sub": format!(
+                    "arn:${{AWS::Partition}}:elasticloadbalancing:${{AWS::Region}}:${{AWS::AccountId}}:targetgroup/{target_group}/*"
+                )
+            })
+        );
+    }
+}
+
+#[test]
+fn role_may_only_write_its_own_log_group() {
+    for (stage, template) in shipped_templates() {
+        let (_, role) = only(&template, "AWS::IAM::Role");
+        let (log_group_id, log_group) = only(&template, "AWS::Logs::LogGroup");
+        let (_, function) = only(&template, "AWS::Lambda::Function");
+        let function_name = function["Properties"]["FunctionName"].as_str().unwrap();
+        assert_eq!(
+            log_group["Properties"]["LogGroupName"],
+            format!("/aws/lambda/{function_name}")
+        );
+        assert_eq!(
+            log_group["Properties"]["RetentionInDays"],
+            stage.settings.function.log_retention_days
+        );
+        assert!(
+            role["Properties"].get("ManagedPolicyArns").is_none(),
+            "no managed policies"
+        );
+        assert_eq!(
+            role["Properties"]["AssumeRolePolicyDocument"]["Statement"],
+            json!([{ "Effect": "Allow", "Principal": { "Service": "lambda.amazonaws.com" }, "Action": "sts:AssumeRole" }])
+        );
+        let policies = role["Properties"]["Policies"].as_array().unwrap();
+        assert_eq!(policies.len(), 1);
+        assert_eq!(
+            policies[0]["PolicyDocument"]["Statement"],
+            json!([{
+                "Effect": "Allow",
+                "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                "Resource": { "Fn::GetAtt": [log_group_id, "Arn"] },
+            }])
+        );
+    }
+}
+
+#[test]
+fn function_runs_bootstrap_on_provided_al2023_from_the_artifact_parameters() {
+    for (stage, template) in shipped_templates() {
+        let (_, function) = only(&template, "AWS::Lambda::Function");
+        let properties = &function["Properties"];
+        assert_eq!(properties["Runtime"], "provided.al2023");
+        assert_eq!(properties["Handler"], "bootstrap");
+        assert_eq!(
+            properties["Architectures"],
+            json!([stage.settings.function.architecture.as_str()])
+        );
+        assert_eq!(properties["MemorySize"], stage.settings.function.memory_mb);
+        assert_eq!(
+            properties["Code"],
+            json!({ "S3Bucket": { "Ref": "ArtifactBucket" }, "S3Key": { "Ref": "ArtifactKey" } })
+        );
+        assert_eq!(
+            template["Parameters"]["ArtifactBucket"]["Default"],
+            json!(stage.names.artifact_bucket)
+        );
+        assert!(
+            template["Parameters"]["ArtifactKey"]
+                .get("Default")
+                .is_none(),
+            "a new key per build, never a default"
+        );
+    }
+    let (_, x86) = variant(
+        "migrate",
+        "architecture = \"arm64\"",
+        "architecture = \"x86_64\"",
+    );
+    assert_eq!(
+        only(&x86, "AWS::Lambda::Function").1["Properties"]["Architectures"],
+        json!(["x86_64"])
+    );
+}
+
+#[test]
+fn alb_is_internet_facing_and_hardened_with_deletion_protection_in_production() {
+    for (stage, template) in shipped_templates() {
+        let (_, load_balancer) = only(&template, "AWS::ElasticLoadBalancingV2::LoadBalancer");
+        assert_eq!(load_balancer["Properties"]["Scheme"], "internet-facing");
+        assert_eq!(load_balancer["Properties"]["Type"], "application");
+        assert!(
+            load_balancer["Properties"]["Subnets"]
+                .as_array()
+                .unwrap()
+                .len()
+                >= 2
+        );
+        assert_eq!(
+            lb_attribute(&template, "routing.http.drop_invalid_header_fields.enabled"),
+            Some("true")
+        );
+        assert_eq!(
+            lb_attribute(&template, "routing.http.desync_mitigation_mode"),
+            Some("defensive")
+        );
+        let protected = if stage.name == "production" {
+            "true"
+        } else {
+            "false"
+        };
+        assert_eq!(
+            lb_attribute(&template, "deletion_protection.enabled"),
+            Some(protected),
+            "{}",
+            stage.name
+        );
+        let access_logs = stage.settings.load_balancer.access_log_bucket.as_deref();
+        assert_eq!(
+            lb_attribute(&template, "access_logs.s3.bucket"),
+            access_logs,
+            "{}",
+            stage.name
+        );
+        assert_eq!(
+            lb_attribute(&template, "access_logs.s3.enabled"),
+            access_logs.map(|_| "true")
+        );
+    }
+}
+
+#[test]
+fn security_group_has_inline_rules_for_80_and_443_over_ipv4_and_ipv6() {
+    for (_, template) in shipped_templates() {
+        assert!(
+            resources_of(&template, "AWS::EC2::SecurityGroupIngress").is_empty(),
+            "rules must be inline"
+        );
+        let (_, group) = only(&template, "AWS::EC2::SecurityGroup");
+        let mut rules: Vec<(u64, &str)> = group["Properties"]["SecurityGroupIngress"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|rule| {
+                assert_eq!(rule["IpProtocol"], "tcp");
+                assert_eq!(rule["FromPort"], rule["ToPort"]);
+                let cidr = rule["CidrIp"]
+                    .as_str()
+                    .or(rule["CidrIpv6"].as_str())
+                    .unwrap();
+                (rule["FromPort"].as_u64().unwrap(), cidr)
+            })
+            .collect();
+        rules.sort();
+        assert_eq!(
+            rules,
+            [
+                (80, "0.0.0.0/0"),
+                (80, "::/0"),
+                (443, "0.0.0.0/0"),
+                (443, "::/0")
+            ]
+        );
+    }
+}
+
+#[test]
+fn alarms_cover_errors_throttles_5xx_and_latency_and_notify_the_stage_topic() {
+    for (stage, template) in shipped_templates() {
+        let alarms = resources_of(&template, "AWS::CloudWatch::Alarm");
+        let mut metrics: Vec<&str> = alarms
+            .iter()
+            .map(|(_, alarm)| alarm["Properties"]["MetricName"].as_str().unwrap())
+            .collect();
+        metrics.sort();
+        assert_eq!(
+            metrics,
+            [
+                "Errors",
+                "HTTPCode_ELB_5XX_Count",
+                "HTTPCode_Target_5XX_Count",
+                "TargetResponseTime",
+                "Throttles"
+            ]
+        );
+        let expected_actions = stage
+            .settings
+            .alarms
+            .sns_topic_arn
+            .as_ref()
+            .map(|topic| json!([topic]));
+        for (id, alarm) in alarms {
+            assert_eq!(
+                alarm["Properties"].get("AlarmActions"),
+                expected_actions.as_ref(),
+                "{}: {id}",
+                stage.name
+            );
+            assert_eq!(
+                alarm["Properties"].get("OKActions"),
+                expected_actions.as_ref(),
+                "{}: {id}",
+                stage.name
+            );
+        }
+    }
+    assert!(
+        shipped("production")
+            .settings
+            .alarms
+            .sns_topic_arn
+            .is_some(),
+        "one stage exercises the action"
+    );
+}
+
+#[test]
+fn dashboard_shows_the_alb_and_lambda_metrics() {
+    for (stage, template) in shipped_templates() {
+        let (_, dashboard) = only(&template, "AWS::CloudWatch::Dashboard");
+        let body = dashboard["Properties"]["DashboardBody"]["Fn::Sub"][0]
+            .as_str()
+            .unwrap();
+        let parsed: Value = serde_json::from_str(body).expect("the dashboard body is JSON");
+        assert!(parsed["widgets"].as_array().unwrap().len() >= 6);
+        for metric in [
+            "\"RequestCount\"",
+            "\"HTTPCode_ELB_4XX_Count\"",
+            "\"HTTPCode_ELB_5XX_Count\"",
+            "\"HTTPCode_Target_5XX_Count\"",
+            "\"TargetResponseTime\"",
+            "\"p50\"",
+            "\"p90\"",
+            "\"p99\"",
+            "\"Invocations\"",
+            "\"Errors\"",
+            "\"Throttles\"",
+            "\"Duration\"",
+            "\"ConcurrentExecutions\"",
+            "\"LambdaUserError\"",
+        ] {
+            assert!(
+                body.contains(metric),
+                "{}: the dashboard lacks {metric}",
+                stage.name
+            );
+        }
+        // Every ${…} in the body is one of the Sub variables: nothing left unresolved.
+        let variables = dashboard["Properties"]["DashboardBody"]["Fn::Sub"][1]
+            .as_object()
+            .unwrap();
+        for placeholder in body.split("${").skip(1) {
+            let name = &placeholder[..placeholder.find('}').unwrap()];
+            assert!(
+                variables.contains_key(name),
+                "{}: ${{{name}}} has no value",
+                stage.name
+            );
+        }
+    }
+}
+
+#[test]
+fn outputs_name_url_alb_target_group_function_and_dashboard() {
+    for (stage, template) in shipped_templates() {
+        let outputs: Vec<&String> = template["Outputs"].as_object().unwrap().keys().collect();
+        assert_eq!(
+            outputs,
+            [
+                "DashboardName",
+                "FunctionName",
+                "LoadBalancerDnsName",
+                "TargetGroupArn",
+                "Url"
+            ]
+        );
+        assert_eq!(
+            template["Outputs"]["Url"]["Value"],
+            format!("https://{}", stage.settings.domain)
+        );
+    }
+}
+
+#[test]
+fn every_ref_and_getatt_names_something_that_exists() {
+    for (stage, template) in shipped_templates() {
+        let resources = template["Resources"].as_object().unwrap();
+        let parameters = template["Parameters"].as_object().unwrap();
+        let mut targets = Vec::new();
+        collect_references(&template, &mut targets);
+        assert!(!targets.is_empty());
+        for (target, is_ref) in targets {
+            let known = resources.contains_key(&target)
+                || (is_ref && (parameters.contains_key(&target) || target.starts_with("AWS::")));
+            assert!(known, "{}: reference to unknown {target:?}", stage.name);
+        }
+    }
+}
+
+/// Every `Ref` (true) and `Fn::GetAtt` (false) target in a JSON tree.
+fn collect_references(value: &Value, targets: &mut Vec<(String, bool)>) {
+    match value {
+        Value::Object(object) => {
+            if let Some(Value::String(target)) = object.get("Ref") {
+                targets.push((target.clone(), true));
+            }
+            if let Some(Value::Array(parts)) = object.get("Fn::GetAtt") {
+                targets.push((parts[0].as_str().unwrap().to_string(), false));
+            }
+            object
+                .values()
+                .for_each(|child| collect_references(child, targets));
+        }
+        Value::Array(items) => items
+            .iter()
+            .for_each(|child| collect_references(child, targets)),
+        _ => {}
+    }
+}
+
+#[test]
+fn every_linter_skip_has_a_reason() {
+    for (stage, template) in shipped_templates() {
+        for (id, resource) in template["Resources"].as_object().unwrap() {
+            for skip in resource["Metadata"]["checkov"]["skip"]
+                .as_array()
+                .into_iter()
+                .flatten()
+            {
+                let check = skip["id"].as_str().unwrap();
+                assert!(check.starts_with("CKV"), "{}: {id}: {check}", stage.name);
+                let reason = skip["comment"].as_str().unwrap_or_default();
+                assert!(
+                    reason.len() >= 40,
+                    "{}: {id}: {check} needs a real reason, got {reason:?}",
+                    stage.name
+                );
+            }
+        }
+    }
+}
