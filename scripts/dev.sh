@@ -8,8 +8,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 "$ROOT/scripts/setup.sh"
 
-step "Building the hydrate bundle, CSS and assets (release: the debug wasm would break ALB's 1 MB cap)"
-cargo leptos build --release --precompress --frontend-only
+# Release: a debug wasm bundle would break ALB's 1 MB response cap.
+"$ROOT/scripts/build-site.sh"
 
 step "Building bootstrap"
 cargo build -p server-lambda

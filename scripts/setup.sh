@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs everything the site needs to build, run and test; skips whatever is already there.
-# Idempotent: safe to run before every dev or test run.
+# Idempotent: safe to run before every dev or test run. `--with-browser` adds Chromium.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -59,5 +59,17 @@ if [[ "$(cargo lambda --version 2>/dev/null || true)" != *"$CARGO_LAMBDA_VERSION
   "$TOOLS/venv/bin/pip" install --quiet --disable-pip-version-check "cargo-lambda==$CARGO_LAMBDA_VERSION"
 fi
 cargo lambda --version
+
+if [[ " $* " == *" --with-browser "* ]]; then
+  step "Chromium (Debian package) for the browser tests"
+  if ! command -v chromium >/dev/null; then
+    command -v apt-get >/dev/null || die "install Chromium (Debian/Ubuntu: apt-get install chromium) and re-run"
+    sudo_if_needed=""
+    [[ "$(id -u)" -eq 0 ]] || sudo_if_needed="sudo"
+    $sudo_if_needed apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo_if_needed apt-get install -y -qq chromium
+  fi
+  chromium --version 2>/dev/null | head -n1
+fi
 
 step "tools ready"

@@ -53,10 +53,15 @@ impl SiteAssets {
         collect_files(site_root, &mut paths)?;
         for path in &paths {
             let name = path.to_string_lossy();
-            if name.ends_with(".br") || name.ends_with(".gz") || path.file_name().is_some_and(|file| file == "hash.txt") {
+            if name.ends_with(".br")
+                || name.ends_with(".gz")
+                || path.file_name().is_some_and(|file| file == "hash.txt")
+            {
                 continue;
             }
-            let relative = path.strip_prefix(site_root).expect("walked inside the root");
+            let relative = path
+                .strip_prefix(site_root)
+                .expect("walked inside the root");
             let url_path = format!("/{}", relative.to_string_lossy().replace('\\', "/"));
             let identity = std::fs::read(path)?;
             let mut variants = vec![variant(None, identity)];
@@ -66,8 +71,13 @@ impl SiteAssets {
                     variants.push(variant(Some(encoding), std::fs::read(twin)?));
                 }
             }
-            let file_name = relative.file_name().map(|file| file.to_string_lossy().into_owned()).unwrap_or_default();
-            let hashed = hashes.iter().any(|hash| file_name.contains(&format!(".{hash}.")));
+            let file_name = relative
+                .file_name()
+                .map(|file| file.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let hashed = hashes
+                .iter()
+                .any(|hash| file_name.contains(&format!(".{hash}.")));
             let content_type = content_type_of(&file_name);
             files.insert(
                 url_path,
@@ -92,7 +102,12 @@ impl SiteAssets {
     }
 
     /// The response for a GET or HEAD of a known file; `None` for anything else.
-    pub fn respond(&self, method: &Method, path: &str, headers: &HeaderMap) -> Option<Response<Body>> {
+    pub fn respond(
+        &self,
+        method: &Method,
+        path: &str,
+        headers: &HeaderMap,
+    ) -> Option<Response<Body>> {
         if method != Method::GET && method != Method::HEAD {
             return None;
         }
@@ -101,7 +116,12 @@ impl SiteAssets {
         let chosen = ["br", "gzip"]
             .into_iter()
             .filter(|encoding| accepted.contains(encoding))
-            .find_map(|encoding| asset.variants.iter().find(|variant| variant.encoding == Some(encoding)))
+            .find_map(|encoding| {
+                asset
+                    .variants
+                    .iter()
+                    .find(|variant| variant.encoding == Some(encoding))
+            })
             .unwrap_or(&asset.variants[0]);
 
         let mut response = Response::builder()
@@ -112,21 +132,37 @@ impl SiteAssets {
             response = response.header(header::VARY, "accept-encoding");
         }
         if none_match(headers, &chosen.etag) {
-            return Some(response.status(StatusCode::NOT_MODIFIED).body(Body::empty()).expect("valid headers"));
+            return Some(
+                response
+                    .status(StatusCode::NOT_MODIFIED)
+                    .body(Body::empty())
+                    .expect("valid headers"),
+            );
         }
         if let Some(encoding) = chosen.encoding {
             response = response.header(header::CONTENT_ENCODING, encoding);
         }
-        Some(response.body(Body::from(chosen.bytes.clone())).expect("valid headers"))
+        Some(
+            response
+                .body(Body::from(chosen.bytes.clone()))
+                .expect("valid headers"),
+        )
     }
 }
 
 fn variant(encoding: Option<&'static str>, bytes: Vec<u8>) -> Variant {
     let mut hasher = DefaultHasher::new();
     hasher.write(&bytes);
-    let suffix = encoding.map(|encoding| format!("-{encoding}")).unwrap_or_default();
-    let etag = HeaderValue::from_str(&format!("\"{:016x}{suffix}\"", hasher.finish())).expect("ASCII etag");
-    Variant { encoding, bytes: Bytes::from(bytes), etag }
+    let suffix = encoding
+        .map(|encoding| format!("-{encoding}"))
+        .unwrap_or_default();
+    let etag = HeaderValue::from_str(&format!("\"{:016x}{suffix}\"", hasher.finish()))
+        .expect("ASCII etag");
+    Variant {
+        encoding,
+        bytes: Bytes::from(bytes),
+        etag,
+    }
 }
 
 fn collect_files(dir: &Path, into: &mut Vec<PathBuf>) -> std::io::Result<()> {
@@ -156,7 +192,11 @@ fn content_hashes(site_root: &Path) -> Vec<String> {
 
 /// The content types of the files a Leptos site ships.
 fn content_type_of(file_name: &str) -> &'static str {
-    let extension = file_name.rsplit('.').next().unwrap_or_default().to_ascii_lowercase();
+    let extension = file_name
+        .rsplit('.')
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
     match extension.as_str() {
         "html" => "text/html; charset=utf-8",
         "css" => "text/css; charset=utf-8",
@@ -238,7 +278,10 @@ mod tests {
     fn get(assets: &SiteAssets, path: &str, headers: &[(&str, &str)]) -> Option<Response<Body>> {
         let mut map = HeaderMap::new();
         for (name, value) in headers {
-            map.append(http::HeaderName::from_bytes(name.as_bytes()).unwrap(), HeaderValue::from_str(value).unwrap());
+            map.append(
+                http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                HeaderValue::from_str(value).unwrap(),
+            );
         }
         assets.respond(&Method::GET, path, &map)
     }
@@ -246,11 +289,21 @@ mod tests {
     #[test]
     fn brotli_is_preferred_then_gzip_then_identity() {
         let (_site, assets) = site();
-        let br = get(&assets, "/pkg/site.AbC-12_x.wasm", &[("accept-encoding", "gzip, deflate, br, zstd")]).unwrap();
+        let br = get(
+            &assets,
+            "/pkg/site.AbC-12_x.wasm",
+            &[("accept-encoding", "gzip, deflate, br, zstd")],
+        )
+        .unwrap();
         assert_eq!(br.headers()[header::CONTENT_ENCODING], "br");
         assert_eq!(br.headers()[header::VARY], "accept-encoding");
         assert_eq!(br.headers()[header::CONTENT_TYPE], "application/wasm");
-        let gzip = get(&assets, "/pkg/site.AbC-12_x.wasm", &[("accept-encoding", "gzip, br;q=0")]).unwrap();
+        let gzip = get(
+            &assets,
+            "/pkg/site.AbC-12_x.wasm",
+            &[("accept-encoding", "gzip, br;q=0")],
+        )
+        .unwrap();
         assert_eq!(gzip.headers()[header::CONTENT_ENCODING], "gzip");
         let identity = get(&assets, "/pkg/site.AbC-12_x.wasm", &[]).unwrap();
         assert!(identity.headers().get(header::CONTENT_ENCODING).is_none());
@@ -259,21 +312,51 @@ mod tests {
     #[test]
     fn hashed_files_are_immutable_and_others_revalidate() {
         let (_site, assets) = site();
-        assert_eq!(get(&assets, "/pkg/site.AbC-12_x.wasm", &[]).unwrap().headers()[header::CACHE_CONTROL], IMMUTABLE);
+        assert_eq!(
+            get(&assets, "/pkg/site.AbC-12_x.wasm", &[])
+                .unwrap()
+                .headers()[header::CACHE_CONTROL],
+            IMMUTABLE
+        );
         let favicon = get(&assets, "/favicon.png", &[]).unwrap();
         assert_eq!(favicon.headers()[header::CACHE_CONTROL], REVALIDATE);
-        assert!(favicon.headers().get(header::VARY).is_none(), "no variants, no Vary");
+        assert!(
+            favicon.headers().get(header::VARY).is_none(),
+            "no variants, no Vary"
+        );
     }
 
     #[test]
     fn matching_etag_gives_304_per_variant() {
         let (_site, assets) = site();
-        let br = get(&assets, "/pkg/site.AbC-12_x.wasm", &[("accept-encoding", "br")]).unwrap();
+        let br = get(
+            &assets,
+            "/pkg/site.AbC-12_x.wasm",
+            &[("accept-encoding", "br")],
+        )
+        .unwrap();
         let etag = br.headers()[header::ETAG].to_str().unwrap().to_string();
-        let again = get(&assets, "/pkg/site.AbC-12_x.wasm", &[("accept-encoding", "br"), ("if-none-match", &format!("W/{etag}"))]).unwrap();
+        let again = get(
+            &assets,
+            "/pkg/site.AbC-12_x.wasm",
+            &[
+                ("accept-encoding", "br"),
+                ("if-none-match", &format!("W/{etag}")),
+            ],
+        )
+        .unwrap();
         assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
-        let identity = get(&assets, "/pkg/site.AbC-12_x.wasm", &[("if-none-match", &etag)]).unwrap();
-        assert_eq!(identity.status(), StatusCode::OK, "the br ETag does not match the identity variant");
+        let identity = get(
+            &assets,
+            "/pkg/site.AbC-12_x.wasm",
+            &[("if-none-match", &etag)],
+        )
+        .unwrap();
+        assert_eq!(
+            identity.status(),
+            StatusCode::OK,
+            "the br ETag does not match the identity variant"
+        );
     }
 
     #[test]
@@ -282,7 +365,11 @@ mod tests {
         assert!(get(&assets, "/pkg/site.AbC-12_x.wasm.br", &[]).is_none());
         assert!(get(&assets, "/hash.txt", &[]).is_none());
         assert!(get(&assets, "/nope.css", &[]).is_none());
-        assert!(assets.respond(&Method::POST, "/favicon.png", &HeaderMap::new()).is_none());
+        assert!(
+            assets
+                .respond(&Method::POST, "/favicon.png", &HeaderMap::new())
+                .is_none()
+        );
         assert_eq!(assets.len(), 2);
     }
 
@@ -302,7 +389,11 @@ mod tests {
 
         impl TempSite {
             pub fn new() -> Self {
-                let unique = format!("site-assets-{}-{:?}", std::process::id(), std::thread::current().id());
+                let unique = format!(
+                    "site-assets-{}-{:?}",
+                    std::process::id(),
+                    std::thread::current().id()
+                );
                 let path = std::env::temp_dir().join(unique.replace(['(', ')'], ""));
                 let _ = std::fs::remove_dir_all(&path);
                 std::fs::create_dir_all(&path).unwrap();

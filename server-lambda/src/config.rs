@@ -112,11 +112,18 @@ impl Settings {
             }
         }
 
-        let leptos = with_content_hashes(
-            leptos::config::get_configuration(None)
-                .map_err(|error| ConfigError::Leptos(error.to_string()))?
-                .leptos_options,
-        );
+        let mut leptos = leptos::config::get_configuration(None)
+            .map_err(|error| ConfigError::Leptos(error.to_string()))?
+            .leptos_options;
+        // Lambda unpacks the zip into LAMBDA_TASK_ROOT (/var/task); the site directory ships
+        // beside `bootstrap` there, whatever the working directory is.
+        if let Some(task_root) = env("LAMBDA_TASK_ROOT").filter(|root| !root.is_empty())
+            && std::path::Path::new(&*leptos.site_root).is_relative()
+        {
+            let site_root = std::path::Path::new(&task_root).join(&*leptos.site_root);
+            leptos.site_root = site_root.to_string_lossy().into();
+        }
+        let leptos = with_content_hashes(leptos);
 
         let run_mode = if env("AWS_LAMBDA_RUNTIME_API").is_some_and(|api| !api.is_empty()) {
             RunMode::Lambda
@@ -176,6 +183,19 @@ mod tests {
     fn runtime_api_means_lambda() {
         let settings = load(&[], &[("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001")]).unwrap();
         assert_eq!(settings.run_mode, RunMode::Lambda);
+    }
+
+    #[test]
+    fn the_site_root_is_found_beside_bootstrap_in_the_lambda_task_root() {
+        let settings = load(
+            &[],
+            &[
+                ("AWS_LAMBDA_RUNTIME_API", "x"),
+                ("LAMBDA_TASK_ROOT", "/var/task"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(&*settings.leptos.site_root, "/var/task/target/site");
     }
 
     #[test]

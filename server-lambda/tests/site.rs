@@ -11,11 +11,17 @@ use server_lambda::AlbHandler;
 use server_lambda::alb::HeaderMode::MultiValue;
 
 async fn invoke(router: axum::Router, event: Value) -> Value {
-    let response = AlbHandler::new(router).handle(&serde_json::to_vec(&event).unwrap(), "site-test").await;
+    let response = AlbHandler::new(router)
+        .handle(&serde_json::to_vec(&event).unwrap(), "site-test")
+        .await;
     serde_json::to_value(response).unwrap()
 }
 
-fn with_header(mut headers: Vec<(&'static str, &'static str)>, name: &'static str, value: &'static str) -> Vec<(&'static str, &'static str)> {
+fn with_header(
+    mut headers: Vec<(&'static str, &'static str)>,
+    name: &'static str,
+    value: &'static str,
+) -> Vec<(&'static str, &'static str)> {
     headers.retain(|(existing, _)| *existing != name);
     headers.push((name, value));
     headers
@@ -23,7 +29,9 @@ fn with_header(mut headers: Vec<(&'static str, &'static str)>, name: &'static st
 
 fn brotli_decode(bytes: &[u8]) -> Vec<u8> {
     let mut decoded = Vec::new();
-    brotli_decompressor::Decompressor::new(bytes, 4096).read_to_end(&mut decoded).unwrap();
+    brotli_decompressor::Decompressor::new(bytes, 4096)
+        .read_to_end(&mut decoded)
+        .unwrap();
     decoded
 }
 
@@ -33,11 +41,19 @@ async fn html_is_brotli_compressed_when_the_browser_accepts_it() {
     let response = invoke(site_router(), event(MultiValue, "GET", "/", &[], &headers)).await;
     assert_alb_contract(&response, MultiValue);
     assert_eq!(header_values(&response, "content-encoding"), ["br"]);
-    assert_eq!(response["isBase64Encoded"], true, "compressed bodies travel base64");
+    assert_eq!(
+        response["isBase64Encoded"], true,
+        "compressed bodies travel base64"
+    );
     let compressed = body_bytes(&response);
     let html = String::from_utf8(brotli_decode(&compressed)).unwrap();
     assert!(html.contains("id=\"counter\""), "{html}");
-    assert!(compressed.len() * 2 < html.len(), "{} compressed vs {} raw", compressed.len(), html.len());
+    assert!(
+        compressed.len() * 2 < html.len(),
+        "{} compressed vs {} raw",
+        compressed.len(),
+        html.len()
+    );
 }
 
 #[tokio::test]
@@ -46,10 +62,16 @@ async fn html_falls_back_to_gzip_and_identity() {
     let response = invoke(site_router(), event(MultiValue, "GET", "/", &[], &headers)).await;
     assert_eq!(header_values(&response, "content-encoding"), ["gzip"]);
     let mut html = String::new();
-    flate2::read::GzDecoder::new(&body_bytes(&response)[..]).read_to_string(&mut html).unwrap();
+    flate2::read::GzDecoder::new(&body_bytes(&response)[..])
+        .read_to_string(&mut html)
+        .unwrap();
     assert!(html.contains("id=\"counter\""));
 
-    let response = invoke(site_router(), event(MultiValue, "GET", "/", &[], &browser_headers())).await;
+    let response = invoke(
+        site_router(),
+        event(MultiValue, "GET", "/", &[], &browser_headers()),
+    )
+    .await;
     assert!(header_values(&response, "content-encoding").is_empty());
     assert_eq!(response["isBase64Encoded"], false);
 }
@@ -57,7 +79,11 @@ async fn html_falls_back_to_gzip_and_identity() {
 #[tokio::test]
 async fn small_responses_stay_uncompressed() {
     let headers = with_header(browser_headers(), "accept-encoding", "br, gzip");
-    let response = invoke(site_router(), event(MultiValue, "GET", "/healthz", &[], &headers)).await;
+    let response = invoke(
+        site_router(),
+        event(MultiValue, "GET", "/healthz", &[], &headers),
+    )
+    .await;
     assert!(header_values(&response, "content-encoding").is_empty());
     assert_eq!(response["body"], "ok");
 }
@@ -72,8 +98,16 @@ impl BuiltSite {
         let root = std::env::temp_dir().join(format!("built-site-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&root);
         std::fs::create_dir_all(root.join("pkg")).unwrap();
-        std::fs::write(root.join("hash.txt"), "js: Js-hash_1\nwasm: Wasm-hash_2\ncss: Css-hash_3\n").unwrap();
-        std::fs::write(root.join("pkg/site.Js-hash_1.js"), "export default function init() {}\n").unwrap();
+        std::fs::write(
+            root.join("hash.txt"),
+            "js: Js-hash_1\nwasm: Wasm-hash_2\ncss: Css-hash_3\n",
+        )
+        .unwrap();
+        std::fs::write(
+            root.join("pkg/site.Js-hash_1.js"),
+            "export default function init() {}\n",
+        )
+        .unwrap();
         std::fs::write(root.join("pkg/site.Wasm-hash_2.wasm"), b"\0asm\x01\0\0\0").unwrap();
         std::fs::write(root.join("pkg/site.Wasm-hash_2.wasm.br"), b"br-bytes").unwrap();
         std::fs::write(root.join("pkg/site.Css-hash_3.css"), "body { margin: 0 }\n").unwrap();
@@ -99,7 +133,11 @@ impl Drop for BuiltSite {
 #[tokio::test]
 async fn pages_reference_the_hashed_bundle_and_stylesheet() {
     let site = BuiltSite::new("hashed");
-    let response = invoke(site.router(), event(MultiValue, "GET", "/", &[], &browser_headers())).await;
+    let response = invoke(
+        site.router(),
+        event(MultiValue, "GET", "/", &[], &browser_headers()),
+    )
+    .await;
     let html = String::from_utf8(body_bytes(&response)).unwrap();
     assert!(html.contains("/pkg/site.Js-hash_1.js"), "{html}");
     assert!(html.contains("/pkg/site.Wasm-hash_2.wasm"), "{html}");
@@ -110,11 +148,24 @@ async fn pages_reference_the_hashed_bundle_and_stylesheet() {
 async fn hashed_assets_are_immutable_compressed_and_revalidate_to_304() {
     let site = BuiltSite::new("assets");
     let headers = with_header(browser_headers(), "accept-encoding", "gzip, br");
-    let wasm = invoke(site.router(), event(MultiValue, "GET", "/pkg/site.Wasm-hash_2.wasm", &[], &headers)).await;
+    let wasm = invoke(
+        site.router(),
+        event(
+            MultiValue,
+            "GET",
+            "/pkg/site.Wasm-hash_2.wasm",
+            &[],
+            &headers,
+        ),
+    )
+    .await;
     assert_alb_contract(&wasm, MultiValue);
     assert_eq!(header_values(&wasm, "content-encoding"), ["br"]);
     assert_eq!(header_values(&wasm, "content-type"), ["application/wasm"]);
-    assert_eq!(header_values(&wasm, "cache-control"), ["public, max-age=31536000, immutable"]);
+    assert_eq!(
+        header_values(&wasm, "cache-control"),
+        ["public, max-age=31536000, immutable"]
+    );
     assert_eq!(header_values(&wasm, "vary"), ["accept-encoding"]);
     assert_eq!(body_bytes(&wasm), b"br-bytes");
 
@@ -122,11 +173,31 @@ async fn hashed_assets_are_immutable_compressed_and_revalidate_to_304() {
     let mut conditional = headers.clone();
     let etag_static: &'static str = Box::leak(etag.into_boxed_str());
     conditional.push(("if-none-match", etag_static));
-    let not_modified = invoke(site.router(), event(MultiValue, "GET", "/pkg/site.Wasm-hash_2.wasm", &[], &conditional)).await;
+    let not_modified = invoke(
+        site.router(),
+        event(
+            MultiValue,
+            "GET",
+            "/pkg/site.Wasm-hash_2.wasm",
+            &[],
+            &conditional,
+        ),
+    )
+    .await;
     assert_eq!(not_modified["statusCode"], 304);
     assert_eq!(not_modified["body"], "");
 
-    let favicon = invoke(site.router(), event(MultiValue, "GET", "/favicon.png", &[], &headers)).await;
-    assert_eq!(header_values(&favicon, "cache-control"), ["public, no-cache"]);
-    assert!(header_values(&favicon, "content-encoding").is_empty(), "images are not recompressed");
+    let favicon = invoke(
+        site.router(),
+        event(MultiValue, "GET", "/favicon.png", &[], &headers),
+    )
+    .await;
+    assert_eq!(
+        header_values(&favicon, "cache-control"),
+        ["public, no-cache"]
+    );
+    assert!(
+        header_values(&favicon, "content-encoding").is_empty(),
+        "images are not recompressed"
+    );
 }

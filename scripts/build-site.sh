@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Builds the release site into target/site (hydrate wasm with the wasm-release profile and
+# wasm-opt, hashed file names, brotli and gzip twins), then guards ALB's response cap:
+# every file the function could serve must fit in 1 MB of response JSON after base64.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+SITE="$ROOT/target/site"
+ALB_MAX_RESPONSE_BYTES=1048576
+# Room for statusCode, headers and JSON punctuation around the base64 body.
+RESPONSE_OVERHEAD_BYTES=4096
+WASM_BUDGET_BROTLI_BYTES=$((100 * 1024))
+WASM_BUDGET_RAW_BYTES=$((320 * 1024))
+
+step "Building the release site (wasm-release profile, wasm-opt, hashed names, br/gzip twins)"
+cargo leptos build --release --precompress --frontend-only
+
+[[ -f "$SITE/hash.txt" ]] || die "cargo-leptos wrote no $SITE/hash.txt; is hash-files on in Cargo.toml?"
+
+size_of() { if [[ -f "$1" ]]; then stat -c %s "$1"; else echo 0; fi; }
+kib() { awk -v b="$1" 'BEGIN { printf "%.1f KiB", b / 1024 }'; }
+
+step "Checking every servable file against ALB's 1 MB response limit"
+too_large=0
+while IFS= read -r -d '' file; do
+  bytes=$(size_of "$file")
+  base64_bytes=$(( (bytes + 2) / 3 * 4 ))
+  if (( base64_bytes + RESPONSE_OVERHEAD_BYTES > ALB_MAX_RESPONSE_BYTES )); then
+    echo "error: ${file#"$ROOT/"} is $(kib "$bytes"), $(kib "$base64_bytes") once base64-encoded:" \
+         "over ALB's 1 MB response limit, so ALB would answer 502. Shrink it or serve it from S3." >&2
+    too_large=1
+  fi
+done < <(find "$SITE" -type f ! -name hash.txt -print0)
+(( too_large == 0 )) || exit 1
+echo "every file fits"
+
+step "Sizes"
+printf '%-6s %-48s %12s %12s %12s\n' kind file raw gzip brotli
+for kind in wasm js css; do
+  file=$(find "$SITE/pkg" -maxdepth 1 -name "*.$kind" | head -n1)
+  [[ -n "$file" ]] || die "no .$kind file in $SITE/pkg"
+  printf '%-6s %-48s %12s %12s %12s\n' "$kind" "${file#"$SITE/"}" \
+    "$(kib "$(size_of "$file")")" "$(kib "$(size_of "$file.gz")")" "$(kib "$(size_of "$file.br")")"
+done
+
+wasm=$(find "$SITE/pkg" -maxdepth 1 -name '*.wasm' | head -n1)
+wasm_raw=$(size_of "$wasm"); wasm_br=$(size_of "$wasm.br")
+if (( wasm_raw > WASM_BUDGET_RAW_BYTES || wasm_br > WASM_BUDGET_BROTLI_BYTES )); then
+  echo "warning: the hydrate bundle ($(kib "$wasm_raw") raw, $(kib "$wasm_br") brotli) is over the starter's" \
+       "budget of $(kib "$WASM_BUDGET_RAW_BYTES") raw / $(kib "$WASM_BUDGET_BROTLI_BYTES") brotli" >&2
+else
+  echo "hydrate bundle within budget: $(kib "$wasm_raw") raw (≤ $(kib "$WASM_BUDGET_RAW_BYTES")), $(kib "$wasm_br") brotli (≤ $(kib "$WASM_BUDGET_BROTLI_BYTES"))"
+fi
