@@ -34,7 +34,8 @@ async fn every_page_answers_in_both_header_modes() {
             "{html}"
         );
         assert!(
-            html.contains("/pkg/site.js") && html.contains("/pkg/site.wasm"),
+            html.contains(&format!("/pkg/{OUTPUT_NAME}.js"))
+                && html.contains(&format!("/pkg/{OUTPUT_NAME}.wasm")),
             "hydration script: {html}"
         );
         assert!(html.contains("id=\"counter\""));

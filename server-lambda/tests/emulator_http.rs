@@ -226,7 +226,7 @@ async fn the_bootstrap_binary_serves_the_site_as_the_alb_would() {
     let home = client().get(format!("{base}/")).send().await.unwrap();
     assert_eq!(home.status(), 200);
     let html = home.text().await.unwrap();
-    assert!(html.contains("/pkg/site.js") && html.contains("id=\"counter\""));
+    assert!(html.contains(&format!("/pkg/{OUTPUT_NAME}.js")) && html.contains("id=\"counter\""));
 
     let hello = client()
         .get(format!("{base}/hello?name=a+b+%26+c%2Fd+%E2%9C%93"))

@@ -15,6 +15,9 @@ use http::{Request, Response, StatusCode, header};
 use serde_json::{Value, json};
 use server_lambda::alb::HeaderMode;
 
+/// The name of the hydrate bundle, as the server was compiled with it.
+pub const OUTPUT_NAME: &str = env!("LEPTOS_OUTPUT_NAME");
+
 /// The site root the tests serve: the assets directory cargo-leptos copies verbatim.
 pub fn public_dir() -> String {
     format!("{}/../app/public", env!("CARGO_MANIFEST_DIR"))
