@@ -176,24 +176,21 @@ async fn next(State(state): State<Arc<ApiState>>) -> Response<Body> {
         .unwrap()
 }
 
-async fn respond(
-    State(state): State<Arc<ApiState>>,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> &'static str {
-    if let Some(done) = state.pending.lock().unwrap().remove(&id) {
-        let _ = done.send(Outcome::Response(body));
-    }
-    "{}"
+async fn respond(state: State<Arc<ApiState>>, id: Path<String>, body: Bytes) -> &'static str {
+    complete(state, id, Outcome::Response(body))
 }
 
-async fn fail(
+async fn fail(state: State<Arc<ApiState>>, id: Path<String>, body: Bytes) -> &'static str {
+    complete(state, id, Outcome::Error(body))
+}
+
+fn complete(
     State(state): State<Arc<ApiState>>,
     Path(id): Path<String>,
-    body: Bytes,
+    outcome: Outcome,
 ) -> &'static str {
     if let Some(done) = state.pending.lock().unwrap().remove(&id) {
-        let _ = done.send(Outcome::Error(body));
+        let _ = done.send(outcome);
     }
     "{}"
 }
