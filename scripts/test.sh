@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Everything CI checks: formatting, lints with warnings denied, and every test.
+# Everything CI checks: formatting, lints with warnings denied, every Rust test, the
+# CloudFormation lint (cfn-lint, checkov) and the browser tests in headless Chromium.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-"$ROOT/scripts/setup.sh"
+"$ROOT/scripts/setup.sh" --with-browser
 
 step "rustfmt"
 cargo fmt --all --check
@@ -14,7 +15,13 @@ cargo clippy --workspace --all-targets -- -D warnings
 step "clippy (hydrate side, wasm32, warnings denied)"
 cargo clippy -p app --lib --target wasm32-unknown-unknown --no-default-features --features hydrate -- -D warnings
 
-step "tests"
+step "Rust tests"
 cargo test --workspace
+
+step "CloudFormation lint"
+"$ROOT/scripts/lint-infra.sh"
+
+step "Browser tests"
+"$ROOT/scripts/e2e.sh"
 
 step "all checks passed"
