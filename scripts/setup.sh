@@ -7,6 +7,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 CARGO_LEPTOS_VERSION="0.3.11"
 BINARYEN_VERSION="132.0.0"
 CARGO_LAMBDA_VERSION="1.9.2"
+CARGO_GENERATE_VERSION="0.26.0"
 
 command -v rustup >/dev/null || die "rustup is required (https://rustup.rs); install it and re-run"
 
@@ -27,6 +28,14 @@ step "cargo-leptos $CARGO_LEPTOS_VERSION"
 if [[ "$(cargo leptos --version 2>/dev/null || true)" != *"$CARGO_LEPTOS_VERSION"* ]]; then
   echo "installing (compiles for 10-30 minutes on 2 cores, once)"
   cargo install --locked cargo-leptos --version "$CARGO_LEPTOS_VERSION"
+else
+  echo "present"
+fi
+
+step "cargo-generate $CARGO_GENERATE_VERSION"
+if [[ "$(cargo generate --version 2>/dev/null || true)" != *"$CARGO_GENERATE_VERSION"* ]]; then
+  echo "installing (compiles for about 10 minutes on 2 cores, once)"
+  cargo install --locked cargo-generate --version "$CARGO_GENERATE_VERSION"
 else
   echo "present"
 fi

@@ -397,6 +397,7 @@ async fn a_panic_becomes_a_500_page_and_the_next_request_is_served() {
 
 #[tokio::test]
 async fn the_site_router_serves_pages_through_the_adapter() {
+    let _serial = one_renderer_at_a_time().await;
     let handler = AlbHandler::new(site_router());
     let response = serde_json::to_value(
         handler

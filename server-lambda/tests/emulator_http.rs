@@ -181,6 +181,26 @@ async fn cookies_survive_in_multi_value_mode_and_one_is_kept_in_single_value_mod
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_page_requests_are_all_served() {
+    let base = spawn_emulator(site_router(), MultiValue).await;
+    let client = client();
+    let requests = (0..32).map(|i| {
+        let client = client.clone();
+        let url = format!("{base}/hello?name=visitor{i}");
+        tokio::spawn(async move { client.get(url).send().await.unwrap().text().await.unwrap() })
+    });
+    let pages = tokio::time::timeout(Duration::from_secs(60), futures::future::join_all(requests))
+        .await
+        .expect("32 concurrent pages within 60 s");
+    for (i, page) in pages.into_iter().enumerate() {
+        assert_eq!(
+            element_text(&page.unwrap(), "hello"),
+            Some(format!("Hello, visitor{i}!"))
+        );
+    }
+}
+
 /// The real binary in emulator mode, on an ephemeral port, stopped by PID when dropped.
 struct EmulatorProcess {
     child: tokio::process::Child,

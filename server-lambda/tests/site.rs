@@ -37,6 +37,7 @@ fn brotli_decode(bytes: &[u8]) -> Vec<u8> {
 
 #[tokio::test]
 async fn html_is_brotli_compressed_when_the_browser_accepts_it() {
+    let _serial = one_renderer_at_a_time().await;
     let headers = with_header(browser_headers(), "accept-encoding", "gzip, deflate, br");
     let response = invoke(site_router(), event(MultiValue, "GET", "/", &[], &headers)).await;
     assert_alb_contract(&response, MultiValue);
@@ -58,6 +59,7 @@ async fn html_is_brotli_compressed_when_the_browser_accepts_it() {
 
 #[tokio::test]
 async fn html_falls_back_to_gzip_and_identity() {
+    let _serial = one_renderer_at_a_time().await;
     let headers = with_header(browser_headers(), "accept-encoding", "gzip");
     let response = invoke(site_router(), event(MultiValue, "GET", "/", &[], &headers)).await;
     assert_eq!(header_values(&response, "content-encoding"), ["gzip"]);
@@ -78,6 +80,7 @@ async fn html_falls_back_to_gzip_and_identity() {
 
 #[tokio::test]
 async fn small_responses_stay_uncompressed() {
+    let _serial = one_renderer_at_a_time().await;
     let headers = with_header(browser_headers(), "accept-encoding", "br, gzip");
     let response = invoke(
         site_router(),
@@ -132,6 +135,7 @@ impl Drop for BuiltSite {
 
 #[tokio::test]
 async fn pages_reference_the_hashed_bundle_and_stylesheet() {
+    let _serial = one_renderer_at_a_time().await;
     let site = BuiltSite::new("hashed");
     let response = invoke(
         site.router(),
@@ -146,6 +150,7 @@ async fn pages_reference_the_hashed_bundle_and_stylesheet() {
 
 #[tokio::test]
 async fn hashed_assets_are_immutable_compressed_and_revalidate_to_304() {
+    let _serial = one_renderer_at_a_time().await;
     let site = BuiltSite::new("assets");
     let headers = with_header(browser_headers(), "accept-encoding", "gzip, br");
     let wasm = invoke(

@@ -23,10 +23,19 @@ pub fn public_dir() -> String {
     format!("{}/../app/public", env!("CARGO_MANIFEST_DIR"))
 }
 
+/// Serializes the tests of one test binary that render Leptos pages in-process. Several
+/// tokio runtimes rendering at once in one process (one per `#[tokio::test]`) were seen to
+/// hang; the server itself runs one runtime, which `concurrent_page_requests_are_all_served`
+/// (emulator_http.rs) exercises under load.
+pub async fn one_renderer_at_a_time() -> tokio::sync::MutexGuard<'static, ()> {
+    static RENDERING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    RENDERING.lock().await
+}
+
 /// The real site's Router, with the site root pointed at the app's public assets.
 pub fn site_router() -> Router {
     let options = leptos::prelude::LeptosOptions::builder()
-        .output_name("site")
+        .output_name(OUTPUT_NAME)
         .site_root(public_dir())
         .build();
     server_lambda::site::router(options)
