@@ -72,7 +72,7 @@ impl Architecture {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StageSettings {
-    /// Prefix of every resource name, e.g. `leptos-alb-site`.
+    /// Prefix of every resource name, e.g. `acme-web`.
     pub service: String,
     /// AWS region of the whole stack, e.g. `eu-west-1`.
     pub region: String,
@@ -748,7 +748,7 @@ mod tests {
 
     /// A valid stage file; each test breaks one thing.
     const VALID: &str = r#"
-service = "leptos-alb-site"
+service = "acme-web"
 region = "eu-west-1"
 account_id = "111111111111"
 domain = "www.example.com"
@@ -792,7 +792,7 @@ log_retention_days = 30
         assert!(!stage.settings.network.dualstack);
         assert!(!stage.settings.load_balancer.health_check);
         assert!(!stage.deletion_protection());
-        assert_eq!(stage.names.target_group, "leptos-alb-site-test");
+        assert_eq!(stage.names.target_group, "acme-web-test");
     }
 
     #[test]
@@ -839,11 +839,11 @@ log_retention_days = 30
     #[test]
     fn service_name_rules() {
         assert_names(
-            &error_with("\"leptos-alb-site\"", "\"Leptos\""),
+            &error_with("\"acme-web\"", "\"Leptos\""),
             "`service`",
             "must be lowercase letters",
         );
-        let message = error_with("\"leptos-alb-site\"", "\"a-very-long-service-name-indeed\"");
+        let message = error_with("\"acme-web\"", "\"a-very-long-service-name-indeed\"");
         assert_names(&message, "`service`", "at most 32");
         assert!(
             message.contains("\"a-very-long-service-name-indeed-test\""),

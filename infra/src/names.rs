@@ -58,12 +58,12 @@ mod tests {
 
     #[test]
     fn names_follow_service_and_stage() {
-        let names = Names::derive("leptos-alb-site", "migrate", "111111111111", None);
-        assert_eq!(names.stack, "leptos-alb-site-migrate");
-        assert_eq!(names.log_group, "/aws/lambda/leptos-alb-site-migrate");
+        let names = Names::derive("acme-web", "migrate", "111111111111", None);
+        assert_eq!(names.stack, "acme-web-migrate");
+        assert_eq!(names.log_group, "/aws/lambda/acme-web-migrate");
         assert_eq!(
             names.artifact_bucket,
-            "leptos-alb-site-migrate-artifacts-111111111111"
+            "acme-web-migrate-artifacts-111111111111"
         );
         let names = Names::derive("s", "x", "111111111111", Some("my-bucket"));
         assert_eq!(names.artifact_bucket, "my-bucket");

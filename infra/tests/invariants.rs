@@ -185,11 +185,18 @@ fn target_group_name_is_fixed_and_at_most_32_characters() {
 fn a_service_and_stage_too_long_for_a_target_group_name_is_refused() {
     let text =
         std::fs::read_to_string(Path::new(DEFAULT_STAGES_DIR).join("production.toml")).unwrap();
-    let text = text.replacen(
-        "service = \"leptos-alb-site\"",
-        "service = \"leptos-alb-site-extended\"",
-        1,
-    );
+    // 24 + 1 + 10 ("production") = 35 characters, over the 32 a target group name allows.
+    let text: String = text
+        .lines()
+        .map(|line| {
+            if line.starts_with("service = ") {
+                "service = \"acme-storefront-extended\"".to_string()
+            } else {
+                line.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
     let message = Stage::parse("production", "production.toml", &text)
         .unwrap_err()
         .to_string();
@@ -198,7 +205,7 @@ fn a_service_and_stage_too_long_for_a_target_group_name_is_refused() {
         "{message}"
     );
     assert!(
-        message.contains("\"leptos-alb-site-extended-production\" (35 characters)"),
+        message.contains("\"acme-storefront-extended-production\" (35 characters)"),
         "{message}"
     );
     assert!(message.contains("at most 32"), "{message}");
