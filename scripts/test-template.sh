@@ -28,7 +28,7 @@ expand "$WORK/self" leptos-alb-site www.example.com eu-west-1
 self_tree="$WORK/self/leptos-alb-site"
 stale=0
 while IFS= read -r file; do
-  case "$file" in *.liquid | cargo-generate.toml) continue ;; esac
+  case "$file" in *.liquid | cargo-generate.toml | scripts/sync-template.sh | scripts/test-template.sh) continue ;; esac
   if ! cmp -s "$ROOT/$file" "$self_tree/$file"; then
     echo "differs after expansion: $file" >&2
     diff -u "$ROOT/$file" "$self_tree/$file" | head -20 >&2 || true
@@ -45,7 +45,9 @@ project="$WORK/new/$NAME"
 find "$project" -maxdepth 2 -not -path '*/.git*' | sed "s|$WORK/new/||" | sort
 
 step "No Liquid syntax, .liquid twin or template name left behind"
-leftovers=$(grep -rIl -e '{{' -e '{%' -e 'leptos-alb-site' -e 'leptos_alb_site' "$project" || true)
+# Liquid left unrendered would show as a placeholder name in braces, or a {% tag.
+liquid='\{\{ *(project-name|project_name|crate_name|domain|region|authors) *\}\}|\{%'
+leftovers=$(grep -rIlE -e "$liquid" -e 'leptos-alb-site|leptos_alb_site' "$project" || true)
 [[ -z "$leftovers" ]] || die "left behind in: $leftovers"
 [[ -z "$(find "$project" -name '*.liquid' -o -name cargo-generate.toml)" ]] || die ".liquid twins were copied"
 grep -qx "# $NAME" "$project/README.md" || die "README title is not the project name"
@@ -63,6 +65,7 @@ step "The generated project's unit tests"
 (cd "$project" && CARGO_TARGET_DIR="$GENERATED_TARGET" cargo test -p infra --quiet)
 
 step "The generated project's production template synthesizes and lints clean"
+command -v cfn-lint >/dev/null && command -v checkov >/dev/null || die "cfn-lint and checkov are missing: run scripts/lint-infra.sh first"
 template="$WORK/$NAME-production.json"
 (cd "$project" && CARGO_TARGET_DIR="$GENERATED_TARGET" cargo run -q -p infra -- synth --stage production --out "$template")
 grep -q "\"$NAME-production\"" "$template" || die "the template does not carry the project name"
