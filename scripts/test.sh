@@ -24,4 +24,13 @@ step "CloudFormation lint"
 step "Browser tests"
 "$ROOT/scripts/e2e.sh"
 
+step "Deploy rehearsal on MiniStack"
+"$ROOT/scripts/test-deploy.sh"
+
+# Only the template itself has a cargo-generate.toml; a generated project skips this.
+if [[ -f "$ROOT/cargo-generate.toml" ]]; then
+  step "cargo generate starter"
+  "$ROOT/scripts/test-template.sh"
+fi
+
 step "all checks passed"

@@ -16,7 +16,8 @@ usage: infra <command> [options]
 commands:
   synth --stage STAGE [--out FILE]  the stage's CloudFormation template (JSON), to stdout or FILE
   describe --stage STAGE            what a deploy script needs (stack name, region, artifact
-                                    bucket, parameter names, ...) as JSON
+                                    bucket, parameter names, the account resources it checks
+                                    first, ...) as JSON
   stack-name --stage STAGE          the stage's stack name
   stages                            the stages there are, one per line
 

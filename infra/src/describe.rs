@@ -9,10 +9,13 @@ use crate::resources::parameters;
 /// IAM capability the stack needs: it creates a role (with a generated name).
 pub const CAPABILITIES: [&str; 1] = ["CAPABILITY_IAM"];
 
-/// Stack name, region, account, artifact bucket, parameter names and derived names.
+/// Stack name, region, account, artifact bucket, parameter names, derived names, and the
+/// account resources the stack uses but does not own (VPC, subnets, zone, certificate, topic,
+/// log bucket), which a deploy script checks before it changes anything.
 pub fn describe(stage: &Stage) -> Value {
     let settings = &stage.settings;
     let names = &stage.names;
+    let function = &settings.function;
     json!({
         "stage": stage.name,
         "stack_name": names.stack,
@@ -34,5 +37,21 @@ pub fn describe(stage: &Stage) -> Value {
         "deletion_protection": stage.deletion_protection(),
         "dualstack": settings.network.dualstack,
         "health_check": settings.load_balancer.health_check,
+        "file": stage.file.display().to_string(),
+        "hosted_zone_id": settings.hosted_zone_id,
+        "certificate_arn": settings.certificate_arn,
+        "vpc_id": settings.network.vpc_id,
+        "subnet_ids": settings.network.subnet_ids,
+        "alarm_prefix": names.alarm_prefix,
+        "alarm_topic_arn": settings.alarms.sns_topic_arn,
+        "access_log_bucket": settings.load_balancer.access_log_bucket,
+        "idle_timeout_seconds": settings.load_balancer.idle_timeout_seconds,
+        "function": {
+            "memory_mb": function.memory_mb,
+            "timeout_seconds": function.timeout_seconds,
+            "log_retention_days": function.log_retention_days,
+            "reserved_concurrency": function.reserved_concurrency,
+            "environment": function.environment,
+        },
     })
 }

@@ -13,6 +13,17 @@ fn infra(args: &[&str]) -> Output {
         .expect("the infra binary runs")
 }
 
+/// A value of a shipped stage file, so these tests hold in a generated project too.
+fn shipped(stage: &str, key: &str) -> String {
+    let path = format!("{}/stages/{stage}.toml", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(path).unwrap();
+    let line = text
+        .lines()
+        .find(|line| line.starts_with(&format!("{key} = ")))
+        .unwrap();
+    line.split('"').nth(1).unwrap().to_string()
+}
+
 fn stdout_of(args: &[&str]) -> Vec<u8> {
     let output = infra(args);
     assert!(
@@ -89,7 +100,7 @@ fn stages_dir_can_be_overridden() {
     assert_eq!(stdout_of(&["stages", "--stages-dir", dir]), b"qa\n");
     assert_eq!(
         stdout_of(&["stack-name", "--stage", "qa", "--stages-dir", dir]),
-        b"leptos-alb-site-qa\n"
+        format!("{}-qa\n", shipped("migrate", "service")).into_bytes()
     );
 }
 
@@ -97,15 +108,19 @@ fn stages_dir_can_be_overridden() {
 fn stack_name_and_describe_come_from_the_stage_file() {
     assert_eq!(
         stdout_of(&["stack-name", "--stage", "production"]),
-        b"leptos-alb-site-production\n"
+        format!("{}-production\n", shipped("production", "service")).into_bytes()
     );
+    let service = shipped("migrate", "service");
     let described: Value =
         serde_json::from_slice(&stdout_of(&["describe", "--stage", "migrate"])).unwrap();
-    assert_eq!(described["stack_name"], "leptos-alb-site-migrate");
-    assert_eq!(described["region"], "eu-west-1");
+    assert_eq!(described["stack_name"], format!("{service}-migrate"));
+    assert_eq!(described["region"], shipped("migrate", "region"));
     assert_eq!(
         described["artifact_bucket"],
-        "leptos-alb-site-migrate-artifacts-111111111111"
+        format!(
+            "{service}-migrate-artifacts-{}",
+            shipped("migrate", "account_id")
+        )
     );
     assert_eq!(described["parameters"]["artifact_bucket"], "ArtifactBucket");
     assert_eq!(described["parameters"]["artifact_key"], "ArtifactKey");
@@ -121,4 +136,33 @@ fn stack_name_and_describe_come_from_the_stage_file() {
             "describe names a parameter the template lacks"
         );
     }
+}
+
+#[test]
+fn describe_names_the_account_resources_a_deploy_checks_first() {
+    let described: Value =
+        serde_json::from_slice(&stdout_of(&["describe", "--stage", "production"])).unwrap();
+    let text = |key: &str| described[key].as_str().unwrap().to_string();
+    let (region, account, stack) = (text("region"), text("account_id"), text("stack_name"));
+    assert!(text("file").ends_with("production.toml"));
+    assert!(text("hosted_zone_id").starts_with('Z'));
+    assert!(
+        text("certificate_arn")
+            .starts_with(&format!("arn:aws:acm:{region}:{account}:certificate/"))
+    );
+    assert!(text("vpc_id").starts_with("vpc-"));
+    assert_eq!(described["subnet_ids"].as_array().unwrap().len(), 3);
+    assert_eq!(text("alarm_prefix"), stack);
+    assert!(text("alarm_topic_arn").starts_with(&format!("arn:aws:sns:{region}:{account}:")));
+    assert!(text("access_log_bucket").ends_with(&format!("-alb-logs-{account}")));
+    assert_eq!(described["deletion_protection"], true);
+    assert_eq!(described["function"]["memory_mb"], 512);
+    assert_eq!(described["function"]["reserved_concurrency"], 100);
+    assert_eq!(described["function"]["environment"]["RUST_LOG"], "info");
+
+    let migrate: Value =
+        serde_json::from_slice(&stdout_of(&["describe", "--stage", "migrate"])).unwrap();
+    assert_eq!(migrate["alarm_topic_arn"], Value::Null);
+    assert_eq!(migrate["access_log_bucket"], Value::Null);
+    assert_eq!(migrate["function"]["reserved_concurrency"], Value::Null);
 }

@@ -1,0 +1,128 @@
+# Shared by build.sh, deploy.sh, smoke.sh, destroy.sh, ministack.sh and test-deploy.sh: tool
+# pins, the AWS CLI, stage facts from the `infra` crate, and the MiniStack emulator's address.
+# Source it after lib.sh, don't run it.
+# shellcheck shell=bash
+
+# Pins. cargo-lambda's matches scripts/setup.sh.
+AWSCLI_VERSION="1.46.2"
+MINISTACK_VERSION="1.5.33"
+CARGO_LAMBDA_VERSION="1.9.2"
+
+# awscli pins botocore exactly, and checkov (in target/tools/venv, for lint-infra.sh) pins it
+# through boto3 to another version: sharing one venv would break one of them, so the AWS CLI
+# and MiniStack get their own.
+AWS_VENV="$TOOLS/aws-venv"
+DEPLOY_DIR="$ROOT/target/deploy"
+DEFAULT_STAGES_DIR="$ROOT/infra/stages"
+DEPLOYTOOL="$ROOT/scripts/deploytool.py"
+# The emulator's port for `scripts/deploy.sh local` (and smoke/destroy/ministack.sh).
+MINISTACK_PORT="${MINISTACK_PORT:-4566}"
+MINISTACK_STATE_ROOT="$ROOT/target/ministack"
+
+export AWS_PAGER=""
+
+note() { printf '    %s\n' "$*"; }
+warn() { printf 'warning: %s\n' "$*" >&2; }
+
+# The architecture of this machine, in Lambda's words.
+host_arch() {
+  case "$(uname -m)" in
+    x86_64 | amd64) echo x86_64 ;;
+    aarch64 | arm64) echo arm64 ;;
+    *) die "unsupported host architecture $(uname -m): Lambda runs arm64 or x86_64" ;;
+  esac
+}
+
+# Python 3 for the stdlib-only helper (the AWS venv's, once it exists).
+python_bin() {
+  if [[ -x "$AWS_VENV/bin/python" ]]; then echo "$AWS_VENV/bin/python"; else command -v python3 || die "python3 is required"; fi
+}
+
+aws_tools_ready() {
+  [[ -x "$AWS_VENV/bin/aws" && -x "$AWS_VENV/bin/ministack" ]] || return 1
+  "$AWS_VENV/bin/python" - "$AWSCLI_VERSION" "$MINISTACK_VERSION" 2>/dev/null <<'EOF'
+import sys
+from importlib.metadata import version
+sys.exit(0 if (version("awscli"), version("ministack")) == (sys.argv[1], sys.argv[2]) else 1)
+EOF
+}
+
+# Installs awscli and ministack at their pins into target/tools/aws-venv, once.
+ensure_aws_tools() {
+  aws_tools_ready && return 0
+  echo "installing awscli $AWSCLI_VERSION and ministack $MINISTACK_VERSION into ${AWS_VENV#"$ROOT/"} (once)"
+  if [[ ! -x "$AWS_VENV/bin/python" ]]; then
+    command -v python3 >/dev/null || return 1
+    python3 -m venv "$AWS_VENV" || return 1
+  fi
+  "$AWS_VENV/bin/pip" install --quiet --disable-pip-version-check \
+    "awscli==$AWSCLI_VERSION" "ministack==$MINISTACK_VERSION" || return 1
+  aws_tools_ready
+}
+
+# Sets AWS_BIN: $AWS_CLI when given (e.g. AWS_CLI=aws for an AWS CLI v2 on PATH), else the
+# pinned awscli, installed on first use. Dies with a plain message when there is none.
+resolve_aws_cli() {
+  if [[ -n "${AWS_CLI:-}" ]]; then
+    AWS_BIN="$(command -v "$AWS_CLI" || true)"
+    [[ -n "$AWS_BIN" ]] || die "no aws CLI: AWS_CLI=$AWS_CLI is not an executable. Install the AWS CLI, or unset AWS_CLI to use the pinned awscli $AWSCLI_VERSION (installed from PyPI into ${AWS_VENV#"$ROOT/"}). Nothing was changed."
+  else
+    ensure_aws_tools || die "no aws CLI: awscli $AWSCLI_VERSION could not be installed from PyPI into ${AWS_VENV#"$ROOT/"} (see above). Install the AWS CLI and set AWS_CLI to it (e.g. AWS_CLI=aws). Nothing was changed."
+    AWS_BIN="$AWS_VENV/bin/aws"
+  fi
+  "$AWS_BIN" --version >/dev/null 2>&1 || die "no aws CLI: $AWS_BIN --version fails. Nothing was changed."
+}
+
+# The AWS CLI in the stage's region.
+aws_cli() { "$AWS_BIN" --region "$REGION" "$@"; }
+
+# The infra crate's command line (builds it on first use).
+infra() { cargo run -q -p infra -- "$@"; }
+
+# Reads the stage through `infra describe` (which validates the stage file) and sets STAGE_*
+# shell variables: STACK, REGION, ACCOUNT, BUCKET, ARCH, DOMAIN, ... (see deploytool.py).
+# Returns non-zero, after infra's own message, when the stage is unknown or invalid.
+load_stage() {
+  local stage="$1" stages_dir="$2" out
+  mkdir -p "$DEPLOY_DIR/$stage"
+  out="$DEPLOY_DIR/$stage/describe.json"
+  infra describe --stage "$stage" --stages-dir "$stages_dir" >"$out.tmp" || { rm -f "$out.tmp"; return 1; }
+  mv "$out.tmp" "$out"
+  eval "$("$(python_bin)" "$DEPLOYTOOL" shell-vars "$out")"
+  DESCRIBE_JSON="$out"
+}
+
+# ---------------------------------------------------------------------------------------------
+# MiniStack: where it listens and how the AWS CLI reaches it.
+
+ministack_state_dir() { echo "$MINISTACK_STATE_ROOT/${1:-$MINISTACK_PORT}"; }
+ministack_endpoint() { echo "http://127.0.0.1:${1:-$MINISTACK_PORT}"; }
+
+# Whether a MiniStack answers on the port.
+ministack_up() { curl -fsS --max-time 2 "$(ministack_endpoint "${1:-}")/_ministack/health" 2>/dev/null | grep -q '"edition"'; }
+
+# Points the AWS CLI at the MiniStack on the port, with the emulator's dummy credentials (a
+# 12-digit access key id selects that account; anything else is MiniStack's default account).
+use_ministack() {
+  local port="${1:-$MINISTACK_PORT}"
+  export AWS_ENDPOINT_URL
+  AWS_ENDPOINT_URL="$(ministack_endpoint "$port")"
+  export AWS_ACCESS_KEY_ID="${MINISTACK_ACCESS_KEY_ID:-test}" AWS_SECRET_ACCESS_KEY="test"
+  unset AWS_SESSION_TOKEN AWS_PROFILE AWS_DEFAULT_PROFILE
+  # Nothing on the emulator's path may ask a cloud metadata service for credentials.
+  export AWS_EC2_METADATA_DISABLED=true
+}
+
+# Whether the AWS CLI talks to a MiniStack emulator (AWS_ENDPOINT_URL answering its health
+# check), rather than AWS. Decides the host-architecture build and the emulator's fix-ups.
+on_ministack() {
+  [[ -n "${AWS_ENDPOINT_URL:-}" ]] || return 1
+  curl -fsS --max-time 2 "${AWS_ENDPOINT_URL%/}/_ministack/health" 2>/dev/null | grep -q '"edition"'
+}
+
+# The region a MiniStack serves its data plane (ALB) in: the one it was started with.
+ministack_region_of_endpoint() {
+  local port="${AWS_ENDPOINT_URL##*:}"
+  port="${port%%/*}"
+  cat "$(ministack_state_dir "$port")/region" 2>/dev/null || true
+}

@@ -1,0 +1,330 @@
+#!/usr/bin/env bash
+# Builds, uploads and deploys one stage, then proves it answers.
+#
+#   scripts/deploy.sh <stage> [--dry-run] [--zip FILE] [--stages-dir DIR]
+#
+#   <stage>          a file infra/stages/<stage>.toml: local, migrate, production, ...
+#   --dry-run        build, then print the change set CloudFormation would run, delete it, stop:
+#                    no bucket is created, nothing is uploaded, the stack is not touched
+#   --zip FILE       deploy a zip built earlier by scripts/build.sh instead of building
+#   --stages-dir DIR read <stage>.toml from DIR instead of infra/stages
+#
+# Steps: validate the stage file (infra) and the AWS access (credentials for the stage's
+# account; the certificate, hosted zone, subnets, topic and log bucket it names exist), build
+# (scripts/build.sh), upload the zip to the stage's artifact bucket under its sha256 (creating
+# the bucket if missing: private, encrypted, versioned, TLS only), synthesize the template
+# (infra), deploy it through a change set while printing the stack's events, print the
+# outputs, run scripts/smoke.sh. A failed deploy is rolled back by CloudFormation: the previous
+# version keeps serving, and the script says so.
+#
+# Stage `local` runs the same path against the MiniStack emulator on 127.0.0.1 (started when
+# it is not running, port $MINISTACK_PORT or 4566, seeded with a VPC, subnets, hosted zone and
+# certificate): no AWS account needed. Other stages use your AWS credentials as the AWS CLI
+# finds them (AWS_PROFILE, environment, ...); AWS_ENDPOINT_URL pointing at a MiniStack makes
+# them rehearse there (scripts/test-deploy.sh does).
+#
+# The AWS CLI: $AWS_CLI if set (e.g. AWS_CLI=aws), else awscli (pinned) in target/tools/aws-venv.
+set -euo pipefail
+caller_pwd="$PWD"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+source "$ROOT/scripts/deploy-lib.sh"
+
+CHANGE_SET_TIMEOUT_SECONDS="${CHANGE_SET_TIMEOUT_SECONDS:-600}"
+DEPLOY_TIMEOUT_SECONDS="${DEPLOY_TIMEOUT_SECONDS:-3600}"
+# CloudFormation's limit for an inline template body.
+TEMPLATE_BODY_LIMIT=51200
+
+usage() { sed -n '4,10p' "$0" | sed 's/^# \{0,1\}//'; }
+
+stage="" dry_run=0 zip="" stages_dir="" 
+while (($#)); do
+  case "$1" in
+    --dry-run) dry_run=1; shift ;;
+    --zip) (($# >= 2)) || die "--zip needs a file"; zip="$2"; shift 2 ;;
+    --zip=*) zip="${1#--zip=}"; shift ;;
+    --stages-dir) (($# >= 2)) || die "--stages-dir needs a directory"; stages_dir="$2"; shift 2 ;;
+    --stages-dir=*) stages_dir="${1#--stages-dir=}"; shift ;;
+    -h | --help) usage; exit 0 ;;
+    -*) usage >&2; die "unknown option ${1@Q}" ;;
+    *) [[ -z "$stage" ]] || { usage >&2; die "one stage at a time, got ${stage@Q} and ${1@Q}"; }; stage="$1"; shift ;;
+  esac
+done
+[[ -n "$stage" ]] || { usage >&2; die "which stage? e.g. scripts/deploy.sh local (no AWS account needed) or scripts/deploy.sh migrate"; }
+# lib.sh changed to the workspace root: paths given are relative to where the script was called.
+[[ -z "$zip" || "$zip" == /* ]] || zip="$caller_pwd/$zip"
+[[ -z "$stages_dir" || "$stages_dir" == /* ]] || stages_dir="$caller_pwd/$stages_dir"
+[[ -z "$zip" || -f "$zip" ]] || die "--zip $zip: no such file"
+started=$SECONDS
+nothing_changed="Nothing was changed."
+
+step "Stage $stage: checking the stage file"
+emulated_local=0
+if [[ "$stage" == local && -z "$stages_dir" ]]; then
+  emulated_local=1
+fi
+load_stage "$stage" "${stages_dir:-$DEFAULT_STAGES_DIR}" || die "stage ${stage@Q} cannot be deployed: its stage file is missing or invalid (above). $nothing_changed"
+note "$STAGE_FILE: stack $STACK in account $ACCOUNT, region $REGION, $URL"
+
+if ((emulated_local)); then
+  step "Stage local: the MiniStack emulator on 127.0.0.1:$MINISTACK_PORT (no AWS account involved)"
+  "$ROOT/scripts/ministack.sh" start --port "$MINISTACK_PORT" --region "$REGION" --account "$ACCOUNT"
+  stages_dir="$DEPLOY_DIR/local/stages"
+  "$ROOT/scripts/ministack.sh" seed --port "$MINISTACK_PORT" --stage local --out "$stages_dir"
+  use_ministack "$MINISTACK_PORT"
+  load_stage local "$stages_dir" || die "the seeded copy of the local stage is invalid (above)"
+fi
+stages_dir="${stages_dir:-$DEFAULT_STAGES_DIR}"
+
+step "Checking AWS access"
+[[ -z "${AWS_ENDPOINT_URL:-}" ]] || export AWS_ENDPOINT_URL="${AWS_ENDPOINT_URL%/}"
+resolve_aws_cli
+note "AWS CLI: $("$AWS_BIN" --version 2>&1 | head -n1)"
+emulator=0
+if on_ministack; then
+  emulator=1
+  note "endpoint: $AWS_ENDPOINT_URL (the MiniStack emulator, not AWS)"
+  emulator_region="$(ministack_region_of_endpoint)"
+  if [[ -n "$emulator_region" && "$emulator_region" != "$REGION" ]]; then
+    warn "this MiniStack was started for region $emulator_region; its load balancers answer HTTP only there, so the smoke test of a $REGION stack will fail"
+  fi
+elif [[ -n "${AWS_ENDPOINT_URL:-}" ]]; then
+  note "endpoint: $AWS_ENDPOINT_URL (from AWS_ENDPOINT_URL)"
+fi
+if ! identity="$(aws_cli sts get-caller-identity --query '[Account,Arn]' --output text 2>&1)"; then
+  die "no working AWS credentials: $(tail -n1 <<<"$identity")
+  Configure credentials for account $ACCOUNT (aws configure / AWS_PROFILE / AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY) and re-run. $nothing_changed"
+fi
+read -r caller_account caller_arn <<<"$identity"
+[[ "$caller_account" == "$ACCOUNT" ]] || die "the AWS credentials are for account $caller_account ($caller_arn), but stage $stage deploys to account $ACCOUNT ($STAGE_FILE): use credentials for $ACCOUNT. $nothing_changed"
+note "credentials: $caller_arn"
+
+# The account resources the stage names but does not own must exist before anything changes.
+if ! cert="$(aws_cli acm describe-certificate --certificate-arn "$CERT_ARN" \
+  --query 'Certificate.[Status,DomainName,join(`,`,SubjectAlternativeNames || `[]`)]' --output text 2>&1)"; then
+  die "certificate_arn $CERT_ARN was not found in region $REGION ($(tail -n1 <<<"$cert")). An ALB uses ACM certificates of its own region only: request or import one for $DOMAIN in $REGION and put its ARN in $STAGE_FILE. $nothing_changed"
+fi
+read -r cert_status cert_domain cert_names <<<"$cert"
+[[ "$cert_status" == ISSUED ]] || die "certificate $CERT_ARN is $cert_status, not ISSUED: finish its validation first. $nothing_changed"
+covered=0
+IFS=',' read -r -a cert_all_names <<<"$cert_domain,$cert_names"
+for name in "${cert_all_names[@]}"; do
+  if [[ "$name" == "$DOMAIN" || ("$name" == '*.'* && "${DOMAIN#*.}" == "${name#\*.}") ]]; then covered=1; fi
+done
+((covered)) || die "certificate $CERT_ARN is for $cert_domain ${cert_names:+($cert_names)}, not $DOMAIN. $nothing_changed"
+if ! zone_name="$(aws_cli route53 get-hosted-zone --id "$ZONE_ID" --query HostedZone.Name --output text 2>&1)"; then
+  die "hosted_zone_id $ZONE_ID was not found ($(tail -n1 <<<"$zone_name")): use the id of the Route 53 zone that holds $DOMAIN. $nothing_changed"
+fi
+zone_name="${zone_name%.}"
+[[ "$DOMAIN" == "$zone_name" || "$DOMAIN" == *".$zone_name" ]] || die "domain $DOMAIN is not inside hosted zone $ZONE_ID ($zone_name). $nothing_changed"
+read -r -a subnets <<<"$SUBNET_IDS"
+if ! subnet_facts="$(aws_cli ec2 describe-subnets --subnet-ids "${subnets[@]}" --query 'Subnets[].[SubnetId,VpcId,AvailabilityZone]' --output text 2>&1)"; then
+  die "network.subnet_ids: $(tail -n1 <<<"$subnet_facts") in region $REGION. $nothing_changed"
+fi
+while read -r subnet vpc _; do
+  [[ "$vpc" == "$VPC_ID" ]] || die "subnet $subnet is in $vpc, not in network.vpc_id $VPC_ID. $nothing_changed"
+done <<<"$subnet_facts"
+(($(awk '{print $3}' <<<"$subnet_facts" | sort -u | wc -l) >= 2)) || die "network.subnet_ids are all in one availability zone; an ALB needs two or more. $nothing_changed"
+if [[ -n "$ALARM_TOPIC" ]] && ! aws_cli sns get-topic-attributes --topic-arn "$ALARM_TOPIC" >/dev/null 2>&1; then
+  die "alarms.sns_topic_arn $ALARM_TOPIC does not exist. $nothing_changed"
+fi
+if [[ -n "$ACCESS_LOG_BUCKET" ]] && ! aws_cli s3api head-bucket --bucket "$ACCESS_LOG_BUCKET" >/dev/null 2>&1; then
+  die "load_balancer.access_log_bucket $ACCESS_LOG_BUCKET does not exist or is not yours. $nothing_changed"
+fi
+note "certificate ISSUED for $DOMAIN, zone $zone_name, ${#subnets[@]} subnets in $VPC_ID"
+
+# MiniStack runs `bootstrap` as a process on this machine: it needs this machine's architecture.
+build_arch="$ARCH"
+if ((emulator)); then
+  build_arch="$(host_arch)"
+  [[ "$build_arch" == "$ARCH" ]] || note "building for $build_arch (this machine) instead of the stage's $ARCH: the emulator runs bootstrap as a local process"
+fi
+
+if [[ -n "$zip" ]]; then
+  step "Using the zip $zip (no build)"
+else
+  step "Building for $build_arch"
+  "$ROOT/scripts/build.sh" --arch "$build_arch" || die "the build failed (above). $nothing_changed"
+  zip="$ROOT/target/lambda/$build_arch/bootstrap/bootstrap.zip"
+fi
+facts="$("$(python_bin)" "$DEPLOYTOOL" zip-check "$zip" "$build_arch")" || die "$zip cannot be deployed (above). $nothing_changed"
+eval "$facts"
+key="$STACK/$ZIP_SHA256.zip"
+note "zip $(awk -v b="$ZIP_BYTES" 'BEGIN { printf "%.2f MiB", b / 1048576 }'), artifact s3://$BUCKET/$key"
+
+step "Synthesizing the template (infra)"
+work="$DEPLOY_DIR/$stage"
+mkdir -p "$work"
+template="$work/template.json"
+infra synth --stage "$stage" --stages-dir "$stages_dir" --out "$template"
+template_bytes=$(stat -c %s "$template")
+note "${template#"$ROOT/"} ($template_bytes bytes)"
+
+if ((!dry_run)); then
+  step "Artifact bucket $BUCKET"
+  if head="$(aws_cli s3api head-bucket --bucket "$BUCKET" 2>&1)"; then
+    note "present"
+  elif [[ "$head" == *"404"* || "$head" == *"Not Found"* || "$head" == *"NoSuchBucket"* ]]; then
+    note "creating it: private (public access blocked), encrypted (SSE-S3), versioned, TLS only"
+    if [[ "$REGION" == us-east-1 ]]; then
+      aws_cli s3api create-bucket --bucket "$BUCKET" >/dev/null
+    else
+      aws_cli s3api create-bucket --bucket "$BUCKET" --create-bucket-configuration "LocationConstraint=$REGION" >/dev/null
+    fi
+    aws_cli s3api put-public-access-block --bucket "$BUCKET" --public-access-block-configuration \
+      BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true
+    aws_cli s3api put-bucket-encryption --bucket "$BUCKET" --server-side-encryption-configuration \
+      '{"Rules":[{"ApplyServerSideEncryptionByDefault":{"SSEAlgorithm":"AES256"},"BucketKeyEnabled":true}]}'
+    aws_cli s3api put-bucket-versioning --bucket "$BUCKET" --versioning-configuration Status=Enabled
+    aws_cli s3api put-bucket-policy --bucket "$BUCKET" --policy "$(printf '{"Version":"2012-10-17","Statement":[{"Sid":"TlsOnly","Effect":"Deny","Principal":"*","Action":"s3:*","Resource":["arn:aws:s3:::%s","arn:aws:s3:::%s/*"],"Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}' "$BUCKET" "$BUCKET")"
+  else
+    die "the artifact bucket $BUCKET exists but is not usable with these credentials ($(tail -n1 <<<"$head")); bucket names are global: set artifact_bucket in $STAGE_FILE. $nothing_changed"
+  fi
+
+  step "Uploading the zip"
+  if aws_cli s3api head-object --bucket "$BUCKET" --key "$key" >/dev/null 2>&1; then
+    note "s3://$BUCKET/$key is there already (same sha256, same content)"
+  else
+    aws_cli s3api put-object --bucket "$BUCKET" --key "$key" --body "$zip" \
+      --metadata "sha256=$ZIP_SHA256" --query VersionId --output text >/dev/null
+    uploaded="$(aws_cli s3api head-object --bucket "$BUCKET" --key "$key" --query ContentLength --output text)"
+    [[ "$uploaded" == "$ZIP_BYTES" ]] || die "upload of s3://$BUCKET/$key is $uploaded bytes, expected $ZIP_BYTES"
+    note "uploaded s3://$BUCKET/$key"
+  fi
+fi
+
+template_args=(--template-body "file://$template")
+if ((template_bytes > TEMPLATE_BODY_LIMIT)); then
+  ((!dry_run)) || aws_cli s3api head-bucket --bucket "$BUCKET" >/dev/null 2>&1 \
+    || die "the template is over CloudFormation's ${TEMPLATE_BODY_LIMIT}-byte inline limit and the artifact bucket does not exist yet: deploy once without --dry-run"
+  template_key="$STACK/templates/$(sha256sum <"$template" | cut -c1-64).json"
+  ((dry_run)) || aws_cli s3api put-object --bucket "$BUCKET" --key "$template_key" --body "$template" >/dev/null
+  template_args=(--template-url "https://$BUCKET.s3.$REGION.amazonaws.com/$template_key")
+fi
+
+step "Change set for stack $STACK"
+stack_status="$(aws_cli cloudformation describe-stacks --stack-name "$STACK" --query 'Stacks[0].StackStatus' --output text 2>&1)" || {
+  [[ "$stack_status" == *"does not exist"* ]] || die "cannot read stack $STACK: $(tail -n1 <<<"$stack_status")"
+  stack_status="NONE"
+}
+case "$stack_status" in
+  NONE | REVIEW_IN_PROGRESS) change_set_type=CREATE ;;
+  ROLLBACK_COMPLETE | ROLLBACK_FAILED | DELETE_FAILED)
+    die "stack $STACK is $stack_status: its first deploy failed and nothing serves from it. Delete it (scripts/destroy.sh $stage) and deploy again. $nothing_changed" ;;
+  *_IN_PROGRESS) die "stack $STACK is $stack_status: another deploy or delete is running; wait for it. $nothing_changed" ;;
+  *) change_set_type=UPDATE ;;
+esac
+note "stack is ${stack_status/NONE/new}: change set of type $change_set_type"
+change_set="deploy-$(date -u +%Y%m%d-%H%M%S)-${ZIP_SHA256:0:12}"
+read -r -a capabilities <<<"$CAPABILITIES"
+aws_cli cloudformation create-change-set --stack-name "$STACK" --change-set-name "$change_set" \
+  --change-set-type "$change_set_type" "${template_args[@]}" \
+  --parameters "ParameterKey=$PARAM_BUCKET,ParameterValue=$BUCKET" "ParameterKey=$PARAM_KEY,ParameterValue=$key" \
+  --capabilities "${capabilities[@]}" --description "scripts/deploy.sh $stage: $key" >/dev/null
+
+# Removes the change set, and the empty stack a CREATE change set leaves behind.
+discard_change_set() {
+  aws_cli cloudformation delete-change-set --stack-name "$STACK" --change-set-name "$change_set" >/dev/null 2>&1 || true
+  if [[ "$change_set_type" == CREATE ]]; then
+    local status
+    status="$(aws_cli cloudformation describe-stacks --stack-name "$STACK" --query 'Stacks[0].StackStatus' --output text 2>/dev/null || true)"
+    if [[ "$status" == REVIEW_IN_PROGRESS ]]; then
+      aws_cli cloudformation delete-stack --stack-name "$STACK" >/dev/null 2>&1 || true
+    fi
+  fi
+}
+
+deadline=$((SECONDS + CHANGE_SET_TIMEOUT_SECONDS))
+while :; do
+  IFS=$'\t' read -r cs_status cs_reason < <(aws_cli cloudformation describe-change-set --stack-name "$STACK" \
+    --change-set-name "$change_set" --query '[Status,StatusReason]' --output text || true) || true
+  case "$cs_status" in
+    CREATE_COMPLETE) break ;;
+    FAILED)
+      if [[ "$cs_reason" == *"didn't contain changes"* || "$cs_reason" == *"No updates are to be performed"* ]]; then
+        discard_change_set
+        step "No changes: stack $STACK already runs this template with s3://$BUCKET/$key"
+        up_to_date=1
+        break
+      fi
+      discard_change_set
+      die "CloudFormation refused the change set: $cs_reason. $nothing_changed" ;;
+  esac
+  ((SECONDS < deadline)) || { discard_change_set; die "the change set was not ready within ${CHANGE_SET_TIMEOUT_SECONDS}s. $nothing_changed"; }
+  sleep 1
+done
+
+if [[ -z "${up_to_date:-}" ]]; then
+  aws_cli cloudformation describe-change-set --stack-name "$STACK" --change-set-name "$change_set" --output json \
+    | "$(python_bin)" "$DEPLOYTOOL" change-table
+
+  if ((dry_run)); then
+    discard_change_set
+    step "Dry run: the change set above was deleted; nothing was uploaded or changed ($((SECONDS - started))s)"
+    exit 0
+  fi
+
+  step "Deploying stack $STACK (events as they happen)"
+  declare -A seen=()
+  # Events from before this deploy are not news.
+  while IFS=$'\t' read -r id _; do seen[$id]=1; done < <(aws_cli cloudformation describe-stack-events --stack-name "$STACK" \
+    --no-paginate --query 'StackEvents[].[EventId]' --output text)
+  aws_cli cloudformation execute-change-set --stack-name "$STACK" --change-set-name "$change_set"
+  deadline=$((SECONDS + DEPLOY_TIMEOUT_SECONDS))
+  poll=5
+  ((emulator)) && poll=1
+  failure=""
+  while :; do
+    sleep "$poll"
+    lines=() oldest_failure=""
+    # Newest first: the last failure read in a batch is the earliest, the cause of the rest.
+    while IFS=$'\t' read -r id time logical type status reason; do
+      [[ -n "$id" && -z "${seen[$id]:-}" ]] || continue
+      seen[$id]=1
+      reason="${reason/#None/}"
+      lines=("$(printf '    %s  %-30s %-44s %-20s %s' "${time:11:8}" "$logical" "$type" "$status" "$reason")" "${lines[@]}")
+      [[ "$status" == *FAILED && -n "$reason" ]] && oldest_failure="$logical: $reason"
+    done < <(aws_cli cloudformation describe-stack-events --stack-name "$STACK" --no-paginate \
+      --query 'StackEvents[].[EventId,Timestamp,LogicalResourceId,ResourceType,ResourceStatus,ResourceStatusReason]' --output text)
+    ((${#lines[@]})) && printf '%s\n' "${lines[@]}"
+    [[ -z "$failure" ]] && failure="$oldest_failure"
+    stack_status="$(aws_cli cloudformation describe-stacks --stack-name "$STACK" --query 'Stacks[0].StackStatus' --output text)"
+    [[ "$stack_status" == *_IN_PROGRESS ]] || break
+    ((SECONDS < deadline)) || die "stack $STACK is still $stack_status after ${DEPLOY_TIMEOUT_SECONDS}s; watch it in the CloudFormation console"
+  done
+
+  case "$stack_status" in
+    CREATE_COMPLETE | UPDATE_COMPLETE) ;;
+    UPDATE_ROLLBACK_COMPLETE)
+      die "the deploy FAILED and CloudFormation rolled stack $STACK back: the PREVIOUS version is still serving, unchanged. Cause: ${failure:-see the events above}" ;;
+    ROLLBACK_COMPLETE)
+      die "the first deploy of $STACK FAILED and was rolled back: nothing is serving. Cause: ${failure:-see the events above}. Fix it, delete the stack (scripts/destroy.sh $stage) and deploy again" ;;
+    *)
+      die "stack $STACK ended $stack_status: it needs attention in the CloudFormation console (for UPDATE_ROLLBACK_FAILED: continue-update-rollback). Cause: ${failure:-see the events above}" ;;
+  esac
+  step "Stack $STACK is $stack_status"
+fi
+
+if ((emulator)); then
+  "$ROOT/scripts/ministack.sh" register-targets --port "${AWS_ENDPOINT_URL##*:}" --stack "$STACK" --region "$REGION"
+fi
+
+step "Outputs"
+aws_cli cloudformation describe-stacks --stack-name "$STACK" --query 'Stacks[0].Outputs[].[OutputKey,OutputValue]' --output text \
+  | sort | while IFS=$'\t' read -r name value; do printf '    %-22s %s\n' "$name" "$value"; done
+printf '    %-22s %s\n' "Dashboard" "https://$REGION.console.aws.amazon.com/cloudwatch/home?region=$REGION#dashboards/dashboard/$DASHBOARD"
+printf '    %-22s %s\n' "Artifact" "s3://$BUCKET/$key"
+
+step "Smoke test"
+"$ROOT/scripts/smoke.sh" "$stage" --stages-dir "$stages_dir" \
+  || die "stack $STACK is deployed, but the smoke test FAILED (above): the new version is live. Deploy the previous version to go back"
+
+step "Deployed $stage in $((SECONDS - started))s: $URL"
+if ((emulator)); then
+  lb_dns="$(aws_cli cloudformation describe-stacks --stack-name "$STACK" \
+    --query "Stacks[0].Outputs[?OutputKey=='LoadBalancerDnsName'].OutputValue | [0]" --output text)"
+  echo "On MiniStack the load balancer answers on its gateway, by Host header (:443 reaches the function):"
+  echo "    curl -H 'Host: $lb_dns:443' ${AWS_ENDPOINT_URL%/}/"
+  if ((emulated_local)); then
+    echo "The emulator keeps running: scripts/destroy.sh local --yes deletes the stack, scripts/ministack.sh stop ends it."
+  fi
+fi

@@ -1,0 +1,288 @@
+#!/usr/bin/env python3
+"""Small data chores for the deploy scripts (standard library only):
+
+  shell-vars DESCRIBE_JSON          `infra describe` output as shell assignments
+  stage-copy SRC DST KEY=JSON...    a copy of a stage file with some values replaced
+  zip-normalize ZIP                 rewrite a zip reproducibly (sorted, fixed times and modes)
+  zip-check ZIP ARCH                check a function zip, print its facts as shell assignments
+  zip-add ZIP OUT NAME TEXT         a copy of ZIP with one more file (reproducibly)
+  delete-batch                      list-object-versions JSON (stdin) -> delete-objects JSON
+  change-table                      describe-change-set JSON (stdin) -> a readable table
+"""
+
+import base64
+import hashlib
+import json
+import shlex
+import sys
+import zipfile
+
+# Lambda's limits for a zip uploaded through S3.
+ZIP_LIMIT = 50 * 1024 * 1024
+UNZIPPED_LIMIT = 250 * 1024 * 1024
+# ELF e_machine values.
+ELF_MACHINES = {0x3E: "x86_64", 0xB7: "arm64"}
+FIXED_TIME = (1980, 1, 1, 0, 0, 0)
+
+
+def fail(message):
+    print(f"error: {message}", file=sys.stderr)
+    sys.exit(1)
+
+
+def shell_vars(path):
+    with open(path, encoding="utf-8") as handle:
+        facts = json.load(handle)
+
+    def text(value):
+        if value is None:
+            return ""
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, list):
+            return " ".join(str(item) for item in value)
+        return str(value)
+
+    names = {
+        "STAGE_NAME": facts["stage"],
+        "STAGE_FILE": facts["file"],
+        "STACK": facts["stack_name"],
+        "REGION": facts["region"],
+        "ACCOUNT": facts["account_id"],
+        "BUCKET": facts["artifact_bucket"],
+        "PARAM_BUCKET": facts["parameters"]["artifact_bucket"],
+        "PARAM_KEY": facts["parameters"]["artifact_key"],
+        "CAPABILITIES": facts["capabilities"],
+        "ARCH": facts["architecture"],
+        "DOMAIN": facts["domain"],
+        "URL": facts["url"],
+        "FUNCTION_NAME": facts["function_name"],
+        "LOG_GROUP": facts["log_group"],
+        "TG_NAME": facts["target_group_name"],
+        "DASHBOARD": facts["dashboard_name"],
+        "DELETION_PROTECTION": facts["deletion_protection"],
+        "DUALSTACK": facts["dualstack"],
+        "ZONE_ID": facts["hosted_zone_id"],
+        "CERT_ARN": facts["certificate_arn"],
+        "VPC_ID": facts["vpc_id"],
+        "SUBNET_IDS": facts["subnet_ids"],
+        "ALARM_PREFIX": facts["alarm_prefix"],
+        "ALARM_TOPIC": facts["alarm_topic_arn"],
+        "ACCESS_LOG_BUCKET": facts["access_log_bucket"],
+    }
+    for name, value in names.items():
+        print(f"{name}={shlex.quote(text(value))}")
+
+
+def toml_value(value):
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        # A JSON string with ensure_ascii is a valid TOML basic string.
+        return json.dumps(value, ensure_ascii=True)
+    if isinstance(value, list):
+        return "[" + ", ".join(toml_value(item) for item in value) + "]"
+    fail(f"stage-copy: cannot write a {type(value).__name__} value")
+
+
+def toml_key(key):
+    bare = key and all(c.isascii() and (c.isalnum() or c in "-_") for c in key)
+    return key if bare else json.dumps(key)
+
+
+def write_table(lines, table, path):
+    if path:
+        lines.append("")
+        lines.append("[" + ".".join(toml_key(part) for part in path) + "]")
+    for key, value in table.items():
+        if not isinstance(value, dict):
+            lines.append(f"{toml_key(key)} = {toml_value(value)}")
+    for key, value in table.items():
+        if isinstance(value, dict):
+            write_table(lines, value, path + [key])
+
+
+def stage_copy(source, destination, assignments):
+    """Every value not named is copied from SOURCE, so the stage file stays the source of
+    truth; KEY is dotted (`network.subnet_ids`), JSON the new value, `null` removes the key."""
+    import tomllib
+
+    with open(source, "rb") as handle:
+        settings = tomllib.load(handle)
+    for assignment in assignments:
+        key, sep, raw = assignment.partition("=")
+        if not sep:
+            fail(f"stage-copy: expected KEY=JSON, got {assignment!r}")
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError as error:
+            fail(f"stage-copy: {key}: not a JSON value ({error}): {raw!r}")
+        *parents, leaf = key.split(".")
+        table = settings
+        for part in parents:
+            table = table.setdefault(part, {})
+            if not isinstance(table, dict):
+                fail(f"stage-copy: {key}: {part} is not a table in {source}")
+        if value is None:
+            table.pop(leaf, None)
+        else:
+            table[leaf] = value
+    changed = ", ".join(a.split("=", 1)[0] for a in assignments) or "nothing"
+    lines = [
+        f"# GENERATED from {source}; replaced: {changed}.",
+        "# Do not edit: edit the source instead.",
+    ]
+    write_table(lines, settings, [])
+    text = "\n".join(lines) + "\n"
+    if tomllib.loads(text) != settings:
+        fail("stage-copy: the copy does not read back as the same settings")
+    with open(destination, "w", encoding="utf-8") as handle:
+        handle.write(text)
+
+
+def write_zip(path, entries):
+    """entries: {name: bytes}. Sorted, fixed timestamps, 0755 for bootstrap, 0644 otherwise."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as out:
+        for name in sorted(entries):
+            info = zipfile.ZipInfo(name, date_time=FIXED_TIME)
+            info.create_system = 3
+            mode = 0o755 if name == "bootstrap" else 0o644
+            info.external_attr = (0o100000 | mode) << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            out.writestr(info, entries[name], compresslevel=9)
+
+
+def read_zip(path):
+    with zipfile.ZipFile(path) as archive:
+        return {
+            info.filename: archive.read(info)
+            for info in archive.infolist()
+            if not info.is_dir()
+        }
+
+
+def zip_normalize(path):
+    entries = read_zip(path)
+    tmp = path + ".tmp"
+    write_zip(tmp, entries)
+    import os
+
+    os.replace(tmp, path)
+
+
+def zip_check(path, arch):
+    try:
+        with zipfile.ZipFile(path) as archive:
+            infos = [info for info in archive.infolist() if not info.is_dir()]
+            names = {info.filename: info for info in infos}
+            if "bootstrap" not in names:
+                fail(f"{path}: no `bootstrap` at the root of the zip")
+            bootstrap = archive.read("bootstrap")
+            if "target/site/hash.txt" not in names:
+                fail(f"{path}: no target/site/hash.txt: the site is not in the zip")
+            mode = (names["bootstrap"].external_attr >> 16) & 0o777
+    except (OSError, zipfile.BadZipFile) as error:
+        fail(f"{path}: not a readable zip: {error}")
+    if bootstrap[:4] != b"\x7fELF" or len(bootstrap) < 20:
+        fail(f"{path}: bootstrap is not an ELF executable")
+    machine = ELF_MACHINES.get(int.from_bytes(bootstrap[18:20], "little"), "unknown")
+    if machine != arch:
+        fail(f"{path}: bootstrap is built for {machine}, but {arch} is needed")
+    if mode & 0o111 == 0:
+        fail(f"{path}: bootstrap is not executable in the zip (mode {mode:o})")
+    with open(path, "rb") as handle:
+        data = handle.read()
+    digest = hashlib.sha256(data).digest()
+    unzipped = sum(info.file_size for info in infos)
+    site = [info for info in infos if info.filename.startswith("target/site/")]
+    if len(data) > ZIP_LIMIT:
+        fail(f"{path}: {len(data)} bytes, over Lambda's 50 MB limit for a zip")
+    if unzipped > UNZIPPED_LIMIT:
+        fail(f"{path}: {unzipped} bytes unzipped, over Lambda's 250 MB limit")
+    facts = {
+        "ZIP_SHA256": digest.hex(),
+        # What Lambda reports as CodeSha256.
+        "ZIP_SHA256_B64": base64.b64encode(digest).decode(),
+        "ZIP_BYTES": len(data),
+        "ZIP_UNZIPPED_BYTES": unzipped,
+        "ZIP_BOOTSTRAP_BYTES": len(bootstrap),
+        "ZIP_SITE_BYTES": sum(info.file_size for info in site),
+        "ZIP_SITE_FILES": len(site),
+        "ZIP_ARCH": machine,
+    }
+    for name, value in facts.items():
+        print(f"{name}={shlex.quote(str(value))}")
+
+
+def zip_add(path, out, name, text):
+    entries = read_zip(path)
+    entries[name] = text.encode()
+    write_zip(out, entries)
+
+
+def delete_batch():
+    listing = json.load(sys.stdin) if not sys.stdin.isatty() else {}
+    objects = [
+        {"Key": item["Key"], "VersionId": item["VersionId"]}
+        for kind in ("Versions", "DeleteMarkers")
+        for item in (listing.get(kind) or [])
+    ][:1000]
+    if objects:
+        print(json.dumps({"Objects": objects, "Quiet": True}))
+
+
+def change_table():
+    changes = json.load(sys.stdin).get("Changes") or []
+    rows = [("action", "resource", "type", "replacement", "what changes")]
+    for change in changes:
+        resource = change.get("ResourceChange") or {}
+        targets = sorted(
+            {
+                (detail.get("Target") or {}).get("Name")
+                or (detail.get("Target") or {}).get("Attribute")
+                or ""
+                for detail in resource.get("Details") or []
+            }
+            - {""}
+        )
+        rows.append(
+            (
+                resource.get("Action", ""),
+                resource.get("LogicalResourceId", ""),
+                resource.get("ResourceType", ""),
+                resource.get("Replacement") or "-",
+                ", ".join(targets) or "-",
+            )
+        )
+    if len(rows) == 1:
+        print("    (no resource changes)")
+        return
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    for row in rows:
+        print("    " + "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:4])) + "  " + row[4])
+
+
+def main(argv):
+    if not argv:
+        fail(__doc__.strip())
+    command, args = argv[0], argv[1:]
+    commands = {
+        "shell-vars": (shell_vars, 1),
+        "zip-normalize": (zip_normalize, 1),
+        "zip-check": (zip_check, 2),
+        "zip-add": (zip_add, 4),
+        "delete-batch": (delete_batch, 0),
+        "change-table": (change_table, 0),
+    }
+    if command == "stage-copy" and len(args) >= 2:
+        stage_copy(args[0], args[1], args[2:])
+    elif command in commands and len(args) == commands[command][1]:
+        commands[command][0](*args)
+    else:
+        fail(__doc__.strip())
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

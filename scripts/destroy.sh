@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# Deletes a stage's stack, after confirmation.
+#
+#   scripts/destroy.sh <stage> [--yes] [--force-production] [--delete-artifacts] [--stages-dir DIR]
+#
+#   --yes                 do not ask (needed when there is no terminal to ask on)
+#   --force-production    required to destroy `production`; also turns off the load balancer's
+#                         deletion protection, which would make CloudFormation fail otherwise
+#   --delete-artifacts    also empty (every version) and delete the artifact bucket; by default
+#                         it is kept, with every zip ever deployed
+#
+# Stage `local` is destroyed on the MiniStack emulator (scripts/ministack.sh stop ends the
+# emulator itself).
+set -euo pipefail
+caller_pwd="$PWD"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+source "$ROOT/scripts/deploy-lib.sh"
+
+DELETE_TIMEOUT_SECONDS="${DELETE_TIMEOUT_SECONDS:-3600}"
+
+stage="" stages_dir="" yes=0 force_production=0 delete_artifacts=0
+while (($#)); do
+  case "$1" in
+    --yes | -y) yes=1; shift ;;
+    --force-production) force_production=1; shift ;;
+    --delete-artifacts) delete_artifacts=1; shift ;;
+    --stages-dir) (($# >= 2)) || die "--stages-dir needs a directory"; stages_dir="$2"; shift 2 ;;
+    -h | --help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -*) die "unknown option ${1@Q}" ;;
+    *) [[ -z "$stage" ]] || die "one stage at a time"; stage="$1"; shift ;;
+  esac
+done
+[[ -n "$stage" ]] || die "usage: scripts/destroy.sh <stage> [--yes] [--force-production] [--delete-artifacts]"
+[[ -z "$stages_dir" || "$stages_dir" == /* ]] || stages_dir="$caller_pwd/$stages_dir"
+nothing_changed="Nothing was changed."
+
+if [[ "$stage" == production && $force_production -eq 0 ]]; then
+  die "refusing to destroy production without --force-production. $nothing_changed"
+fi
+
+if [[ "$stage" == local && -z "$stages_dir" ]]; then
+  if ! ministack_up; then
+    echo "MiniStack is not running on 127.0.0.1:$MINISTACK_PORT: there is no local stack to destroy (the emulator keeps nothing once stopped)"
+    exit 0
+  fi
+  use_ministack
+  stages_dir="$DEPLOY_DIR/local/stages"
+  [[ -f "$stages_dir/local.toml" ]] || stages_dir="$DEFAULT_STAGES_DIR"
+fi
+load_stage "$stage" "${stages_dir:-$DEFAULT_STAGES_DIR}" || die "stage ${stage@Q} cannot be read (above). $nothing_changed"
+resolve_aws_cli
+if ! caller="$(aws_cli sts get-caller-identity --query Account --output text 2>&1)"; then
+  die "no working AWS credentials: $(tail -n1 <<<"$caller"). $nothing_changed"
+fi
+[[ "$caller" == "$ACCOUNT" ]] || die "the AWS credentials are for account $caller, but stage $stage is in account $ACCOUNT. $nothing_changed"
+
+stack_status="$(aws_cli cloudformation describe-stacks --stack-name "$STACK" --query 'Stacks[0].StackStatus' --output text 2>&1)" || {
+  [[ "$stack_status" == *"does not exist"* ]] || die "cannot read stack $STACK: $(tail -n1 <<<"$stack_status")"
+  stack_status=""
+}
+bucket_exists=0
+aws_cli s3api head-bucket --bucket "$BUCKET" >/dev/null 2>&1 && bucket_exists=1
+if [[ -z "$stack_status" ]] && ! ((delete_artifacts && bucket_exists)); then
+  echo "stack $STACK does not exist in account $ACCOUNT, region $REGION: nothing to destroy"
+  ((bucket_exists)) && echo "(the artifact bucket $BUCKET is kept; --delete-artifacts deletes it)"
+  exit 0
+fi
+
+what="stack $STACK${stack_status:+ ($stack_status)}"
+((delete_artifacts && bucket_exists)) && what+=" and the artifact bucket $BUCKET with every version in it"
+step "About to delete $what in account $ACCOUNT, region $REGION"
+if ((!yes)); then
+  [[ -t 0 ]] || die "refusing to delete without confirmation: pass --yes (there is no terminal to ask on). $nothing_changed"
+  read -r -p "Type the stage name ($stage) to confirm: " answer
+  [[ "$answer" == "$stage" ]] || die "not confirmed. $nothing_changed"
+fi
+
+if [[ -n "$stack_status" ]]; then
+  if [[ "$DELETION_PROTECTION" == true ]]; then
+    lb_arn="$(aws_cli cloudformation describe-stack-resource --stack-name "$STACK" --logical-resource-id LoadBalancer \
+      --query StackResourceDetail.PhysicalResourceId --output text 2>/dev/null || true)"
+    if [[ -n "$lb_arn" && "$lb_arn" != None ]]; then
+      aws_cli elbv2 modify-load-balancer-attributes --load-balancer-arn "$lb_arn" \
+        --attributes Key=deletion_protection.enabled,Value=false >/dev/null
+      note "turned off the load balancer's deletion protection (CloudFormation cannot delete it otherwise)"
+    fi
+  fi
+  step "Deleting stack $STACK"
+  declare -A seen=()
+  while IFS=$'\t' read -r id _; do seen[$id]=1; done < <(aws_cli cloudformation describe-stack-events --stack-name "$STACK" \
+    --no-paginate --query 'StackEvents[].[EventId]' --output text)
+  aws_cli cloudformation delete-stack --stack-name "$STACK"
+  deadline=$((SECONDS + DELETE_TIMEOUT_SECONDS))
+  poll=5
+  on_ministack && poll=1
+  while :; do
+    sleep "$poll"
+    events="$(aws_cli cloudformation describe-stack-events --stack-name "$STACK" --no-paginate \
+      --query 'StackEvents[].[EventId,Timestamp,LogicalResourceId,ResourceType,ResourceStatus,ResourceStatusReason]' --output text 2>/dev/null || true)"
+    lines=()
+    while IFS=$'\t' read -r id time logical type status reason; do
+      [[ -n "$id" && -z "${seen[$id]:-}" ]] || continue
+      seen[$id]=1
+      lines=("$(printf '    %s  %-30s %-44s %-20s %s' "${time:11:8}" "$logical" "$type" "$status" "${reason/#None/}")" "${lines[@]}")
+    done <<<"$events"
+    ((${#lines[@]})) && printf '%s\n' "${lines[@]}"
+    if ! status="$(aws_cli cloudformation describe-stacks --stack-name "$STACK" --query 'Stacks[0].StackStatus' --output text 2>&1)"; then
+      [[ "$status" == *"does not exist"* ]] || die "cannot read stack $STACK: $(tail -n1 <<<"$status")"
+      status=DELETE_COMPLETE
+    fi
+    case "$status" in
+      DELETE_COMPLETE) break ;;
+      DELETE_FAILED) die "stack $STACK could not be deleted (DELETE_FAILED; events above). Fix the cause and run this again" ;;
+    esac
+    ((SECONDS < deadline)) || die "stack $STACK is still $status after ${DELETE_TIMEOUT_SECONDS}s"
+  done
+  echo "stack $STACK deleted"
+fi
+
+if ((delete_artifacts && bucket_exists)); then
+  step "Deleting the artifact bucket $BUCKET (every version)"
+  while :; do
+    batch="$(aws_cli s3api list-object-versions --bucket "$BUCKET" --max-keys 1000 --no-paginate --output json \
+      | "$(python_bin)" "$DEPLOYTOOL" delete-batch)"
+    [[ -n "$batch" ]] || break
+    aws_cli s3api delete-objects --bucket "$BUCKET" --delete "$batch" >/dev/null
+  done
+  aws_cli s3api delete-bucket --bucket "$BUCKET"
+  echo "artifact bucket $BUCKET deleted"
+elif ((bucket_exists)); then
+  echo "artifact bucket $BUCKET kept (--delete-artifacts deletes it)"
+fi
+[[ "$stage" == local && -n "${AWS_ENDPOINT_URL:-}" ]] && echo "MiniStack keeps running; scripts/ministack.sh stop ends it"
+exit 0

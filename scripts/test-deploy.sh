@@ -1,0 +1,260 @@
+#!/usr/bin/env bash
+# End-to-end test of the deploy scripts on the MiniStack AWS emulator (127.0.0.1 only).
+#
+# One host-architecture release build of bootstrap (scripts/build.sh --arch host) serves every
+# deploy here. "New code" is that same bootstrap in a zip with another marker file in its site
+# (target/site/deploy-marker.txt, served at /deploy-marker.txt): a different zip, so a different
+# content-addressed key and CodeSha256, which is what CloudFormation and Lambda see of new code.
+#
+#  1. bad input, each with its message and nothing changed in the emulator: no stage, unknown
+#     stage, a missing and an invalid value, a certificate in another region and one that does
+#     not exist, no credentials, another account's credentials, no aws CLI, a build failure
+#  2. migrate and production deployed side by side through scripts/deploy.sh (smoke included)
+#  3. their resources (scripts/test_deploy_checks.py resources) and HTTP through the emulated
+#     ALB, served by the real bootstrap (... http)
+#  4. a dry run on production changes nothing
+#  5. migrate updated (new code, new memory); production untouched
+#  6. a failing migrate update is rolled back and the previous version keeps serving; the same
+#     deploy again is a no-op
+#  7. destroy refuses production without --force-production and anything without --yes when
+#     there is no terminal; both destroyed, one bucket kept, one deleted, nothing else left
+#  8. stage `local` the way a user runs it: deploy.sh starts its own MiniStack, seeds it,
+#     deploys, smoke-tests; destroy.sh local; ministack.sh stop
+#
+# Workarounds for MiniStack (REFERENCE §4), in the harness: the stage copies get ids MiniStack
+# generated (seeded VPC, subnets, zone, certificate, topic) and MiniStack's account
+# (000000000000: its ALB data plane answers for its default account and region only); the
+# emulator's missing target registration is done by scripts/ministack.sh register-targets,
+# which deploy.sh runs only when AWS_ENDPOINT_URL answers MiniStack's health check.
+#
+# Every emulator started here is stopped by PID on exit; every step has a time limit.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+source "$ROOT/scripts/deploy-lib.sh"
+
+started=$SECONDS
+BUILD_TIMEOUT_SECONDS=2700
+STEP_TIMEOUT_SECONDS=300
+export DEPLOY_TIMEOUT_SECONDS=240 CHANGE_SET_TIMEOUT_SECONDS=120 DELETE_TIMEOUT_SECONDS=240
+REGION_UNDER_TEST="eu-west-1"          # the region of migrate.toml and production.toml
+EMULATOR_ACCOUNT="000000000000"
+WORK="$ROOT/target/test-deploy"
+rm -rf "$WORK"
+mkdir -p "$WORK/logs" "$WORK/stages"
+LOGS="$WORK/logs"
+
+passed=0
+ok() { passed=$((passed + 1)); printf '    ok    %s\n' "$*"; }
+fail() { printf '    FAIL  %s\n' "$*" >&2; exit 1; }
+elapsed() { echo "$((SECONDS - ${1:-$started}))s"; }
+
+ports=()
+cleanup() {
+  local status=$?
+  for port in "${ports[@]}"; do
+    "$ROOT/scripts/ministack.sh" stop --port "$port" >/dev/null 2>&1 || true
+    # The emulator's log joins the test's; its state directory goes.
+    if [[ -f "$MINISTACK_STATE_ROOT/$port/log" ]]; then mv "$MINISTACK_STATE_ROOT/$port/log" "$LOGS/ministack-$port.log"; fi
+    ministack_up "$port" || rm -rf "${MINISTACK_STATE_ROOT:?}/$port"
+  done
+  if ((status != 0)); then echo "deploy e2e FAILED after $(elapsed) (logs in ${LOGS#"$ROOT/"})" >&2; fi
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+# run NAME TIMEOUT CMD...: runs a step with a time limit, output to $LOGS/NAME.log.
+run() {
+  local name="$1" limit="$2"
+  shift 2
+  timeout --kill-after=10 "$limit" "$@" >"$LOGS/$name.log" 2>&1
+}
+# expect_ok NAME CMD...: the step must succeed.
+expect_ok() {
+  local name="$1"
+  shift
+  local t=$SECONDS
+  run "$name" "$STEP_TIMEOUT_SECONDS" "$@" || { tail -n 40 "$LOGS/$name.log" >&2; fail "$name failed (log ${LOGS#"$ROOT/"}/$name.log)"; }
+  ok "$name ($(elapsed "$t"))"
+}
+# expect_refused NAME MESSAGE CMD...: the step must fail and say MESSAGE.
+expect_refused() {
+  local name="$1" message="$2"
+  shift 2
+  if run "$name" "$STEP_TIMEOUT_SECONDS" "$@"; then
+    tail -n 20 "$LOGS/$name.log" >&2
+    fail "$name succeeded; it must fail with: $message"
+  fi
+  grep -qF -- "$message" "$LOGS/$name.log" || { tail -n 20 "$LOGS/$name.log" >&2; fail "$name failed without saying: $message"; }
+  ok "$name: $(grep -F -m1 -- "$message" "$LOGS/$name.log" | sed 's/^error: //' | cut -c1-150)"
+}
+# Python checks (botocore): their lines are printed, their count added.
+checks() {
+  local out
+  out="$("$AWS_VENV/bin/python" "$ROOT/scripts/test_deploy_checks.py" "$@")" || { printf '%s\n' "$out"; fail "checks $1 failed"; }
+  printf '%s\n' "$out" | sed '$d'
+  passed=$((passed + $(tail -n1 <<<"$out" | cut -d' ' -f1)))
+}
+state() { "$AWS_VENV/bin/python" "$ROOT/scripts/test_deploy_checks.py" "$@"; }
+same_state() {
+  local now
+  now="$(state snapshot --endpoint "$ENDPOINT" --region "$REGION_UNDER_TEST")"
+  [[ "$now" == "$BASELINE" ]] || fail "$1 changed the emulator: before $BASELINE, after $now"
+}
+
+step "Deploy e2e on MiniStack: tools"
+ensure_aws_tools || die "cannot install awscli/ministack"
+# Nothing here may reach a cloud metadata service or a real AWS profile.
+export AWS_EC2_METADATA_DISABLED=true
+unset AWS_PROFILE AWS_DEFAULT_PROFILE AWS_SESSION_TOKEN
+echo "awscli $AWSCLI_VERSION, ministack $MINISTACK_VERSION"
+
+step "One release build of bootstrap for this machine ($(host_arch)), reused by every deploy"
+t=$SECONDS
+run build "$BUILD_TIMEOUT_SECONDS" "$ROOT/scripts/build.sh" --arch host || { tail -n 40 "$LOGS/build.log" >&2; fail "the build failed"; }
+sed -n '/==> Sizes/,$p' "$LOGS/build.log"
+ok "build ($(elapsed "$t"))"
+BASE_ZIP="$ROOT/target/lambda/$(host_arch)/bootstrap/bootstrap.zip"
+for version in v1 v2 v3; do
+  python3 "$DEPLOYTOOL" zip-add "$BASE_ZIP" "$WORK/$version.zip" target/site/deploy-marker.txt "$version"
+done
+
+step "MiniStack for $REGION_UNDER_TEST (migrate and production side by side)"
+PORT="$(free_port)"
+ports+=("$PORT")
+"$ROOT/scripts/ministack.sh" start --port "$PORT" --region "$REGION_UNDER_TEST" --account "$EMULATOR_ACCOUNT"
+use_ministack "$PORT"
+ENDPOINT="$AWS_ENDPOINT_URL"
+STAGES="$WORK/stages"
+for stage in migrate production; do
+  # Seeded ids and MiniStack's account replace the placeholders; everything else is the stage file.
+  expect_ok "seed-$stage" "$ROOT/scripts/ministack.sh" seed --port "$PORT" --stage "$stage" --out "$STAGES" \
+    "account_id=\"$EMULATOR_ACCOUNT\""
+done
+copy() { python3 "$DEPLOYTOOL" stage-copy "$STAGES/migrate.toml" "$1/migrate.toml" "${@:2}"; }
+describe() { cargo run -q -p infra -- describe --stage "$1" --stages-dir "${2:-$STAGES}" >"$WORK/$1.json"; echo "$WORK/$1.json"; }
+MIGRATE_JSON="$(describe migrate)"
+PRODUCTION_JSON="$(describe production)"
+fact() { python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"; }
+# Every name the stacks create starts with the service name (<service>-<stage>...).
+SERVICE_PREFIX="$(fact "$MIGRATE_JSON" stack_name)"
+SERVICE_PREFIX="${SERVICE_PREFIX%-migrate}-"
+
+step "Bad input: a specific message, and nothing changed"
+BASELINE="$(state snapshot --endpoint "$ENDPOINT" --region "$REGION_UNDER_TEST")"
+DEPLOY="$ROOT/scripts/deploy.sh"
+expect_refused no-stage "which stage?" "$DEPLOY"
+expect_refused unknown-stage 'unknown stage "staging"' "$DEPLOY" staging --stages-dir "$STAGES" --zip "$WORK/v1.zip"
+mkdir -p "$WORK/bad-missing" "$WORK/bad-invalid" "$WORK/bad-region" "$WORK/bad-certificate"
+copy "$WORK/bad-missing" "region=null"
+expect_refused missing-value "missing field \`region\`" "$DEPLOY" migrate --stages-dir "$WORK/bad-missing" --zip "$WORK/v1.zip"
+copy "$WORK/bad-invalid" "function.memory_mb=64"
+expect_refused invalid-value "\`function.memory_mb\` must be between 128 and 10240" "$DEPLOY" migrate --stages-dir "$WORK/bad-invalid" --zip "$WORK/v1.zip"
+certificate="$(fact "$MIGRATE_JSON" certificate_arn)"
+copy "$WORK/bad-region" "certificate_arn=\"${certificate/:$REGION_UNDER_TEST:/:us-east-1:}\""
+expect_refused certificate-other-region "must be a certificate in the stage's region" "$DEPLOY" migrate --stages-dir "$WORK/bad-region" --zip "$WORK/v1.zip"
+copy "$WORK/bad-certificate" "certificate_arn=\"arn:aws:acm:$REGION_UNDER_TEST:$EMULATOR_ACCOUNT:certificate/00000000-0000-0000-0000-000000000000\""
+expect_refused certificate-missing "was not found in region $REGION_UNDER_TEST" "$DEPLOY" migrate --stages-dir "$WORK/bad-certificate" --zip "$WORK/v1.zip"
+expect_refused no-credentials "no working AWS credentials" env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY \
+  AWS_SHARED_CREDENTIALS_FILE="$WORK/none" AWS_CONFIG_FILE="$WORK/none" "$ROOT/scripts/deploy.sh" migrate --stages-dir "$STAGES" --zip "$WORK/v1.zip"
+# A 12-digit access key is that account on MiniStack: credentials for the wrong account.
+expect_refused other-account "the AWS credentials are for account 111111111111" env AWS_ACCESS_KEY_ID=111111111111 \
+  "$ROOT/scripts/deploy.sh" migrate --stages-dir "$STAGES" --zip "$WORK/v1.zip"
+expect_refused no-aws-cli "no aws CLI" env AWS_CLI=/nonexistent/aws "$ROOT/scripts/deploy.sh" migrate --stages-dir "$STAGES"
+# A build that fails at once (cargo-lambda told to use `cross`, which is not installed): the
+# deploy stops there.
+expect_refused build-failure "the build failed" env CARGO_LAMBDA_COMPILER=cross "$DEPLOY" migrate --stages-dir "$STAGES"
+same_state "the bad input"
+ok "the emulator is as before: no stack, bucket, function or load balancer was created"
+
+step "Deploying migrate and production side by side (scripts/deploy.sh, smoke test included)"
+expect_ok deploy-migrate "$DEPLOY" migrate --stages-dir "$STAGES" --zip "$WORK/v1.zip"
+grep -q "smoke test of migrate passed" "$LOGS/deploy-migrate.log" && ok "deploy.sh ran the smoke test of migrate" || fail "deploy.sh did not run the smoke test"
+expect_ok deploy-production "$DEPLOY" production --stages-dir "$STAGES" --zip "$WORK/v1.zip"
+grep -q "smoke test of production passed" "$LOGS/deploy-production.log" && ok "deploy.sh ran the smoke test of production" || fail "deploy.sh did not run the smoke test"
+grep -q "MiniStack gap worked around" "$LOGS/deploy-production.log" \
+  && ok "MiniStack still does not register a target group's Targets: the emulator-only workaround registered it" \
+  || echo "    note  MiniStack registered the target itself: scripts/ministack.sh register-targets can go"
+
+step "Resources and HTTP of both stages"
+for stage in migrate production; do
+  json="$WORK/$stage.json"
+  checks resources --endpoint "$ENDPOINT" --describe "$json" --zip "$WORK/v1.zip"
+  checks http --endpoint "$ENDPOINT" --describe "$json" --zip "$WORK/v1.zip" --marker v1
+done
+expect_ok smoke-production "$ROOT/scripts/smoke.sh" production --stages-dir "$STAGES"
+
+step "A dry run on production changes nothing"
+before="$(state function --endpoint "$ENDPOINT" --describe "$PRODUCTION_JSON")"
+expect_ok dry-run-production "$DEPLOY" production --stages-dir "$STAGES" --zip "$WORK/v2.zip" --dry-run
+grep -Eq 'Modify +Function +AWS::Lambda::Function .*Code' "$LOGS/dry-run-production.log" && ok "the dry run printed the change set (Function: Code)" || fail "no change set printed"
+[[ "$(state function --endpoint "$ENDPOINT" --describe "$PRODUCTION_JSON")" == "$before" ]] && ok "production unchanged, its change set deleted" || fail "the dry run changed production"
+
+step "Update migrate: new code (zip v2) and new memory (384 MB); production untouched"
+production_before="$(state function --endpoint "$ENDPOINT" --describe "$PRODUCTION_JSON")"
+mkdir -p "$WORK/update"
+copy "$WORK/update" "function.memory_mb=384"
+cp "$STAGES/production.toml" "$WORK/update/"
+expect_ok update-migrate "$DEPLOY" migrate --stages-dir "$WORK/update" --zip "$WORK/v2.zip"
+MIGRATE_V2_JSON="$(describe migrate "$WORK/update")"
+checks resources --endpoint "$ENDPOINT" --describe "$MIGRATE_V2_JSON" --zip "$WORK/v2.zip"
+checks http --endpoint "$ENDPOINT" --describe "$MIGRATE_V2_JSON" --zip "$WORK/v2.zip" --marker v2
+[[ "$(state function --endpoint "$ENDPOINT" --describe "$PRODUCTION_JSON")" == "$production_before" ]] \
+  && ok "production: same code, memory, stack events and last update as before" || fail "updating migrate changed production"
+checks resources --endpoint "$ENDPOINT" --describe "$PRODUCTION_JSON" --zip "$WORK/v1.zip"
+checks http --endpoint "$ENDPOINT" --describe "$PRODUCTION_JSON" --zip "$WORK/v1.zip" --marker v1
+
+step "A failing update of migrate is rolled back; the previous version keeps serving"
+# Someone made an AAAA record for migrate's domain by hand; the update turns dualstack on (and
+# ships new code, v3): Route 53 refuses the stack's own AAAA record, so CloudFormation rolls
+# the whole update back.
+zone="$(fact "$MIGRATE_JSON" hosted_zone_id)"
+domain="$(fact "$MIGRATE_JSON" domain)"
+hand_made_record() {
+  "$AWS_VENV/bin/aws" --region "$REGION_UNDER_TEST" route53 change-resource-record-sets --hosted-zone-id "$zone" --change-batch \
+    "{\"Changes\":[{\"Action\":\"$1\",\"ResourceRecordSet\":{\"Name\":\"$domain\",\"Type\":\"AAAA\",\"TTL\":60,\"ResourceRecords\":[{\"Value\":\"2001:db8::1\"}]}}]}" >/dev/null
+}
+hand_made_record CREATE
+mkdir -p "$WORK/failing"
+python3 "$DEPLOYTOOL" stage-copy "$WORK/update/migrate.toml" "$WORK/failing/migrate.toml" "network.dualstack=true"
+expect_refused failing-update "the PREVIOUS version is still serving" "$DEPLOY" migrate --stages-dir "$WORK/failing" --zip "$WORK/v3.zip"
+grep -q "Cause: DnsRecordAAAA" "$LOGS/failing-update.log" && ok "the failure names its cause: $(grep -o 'Cause: .*' "$LOGS/failing-update.log" | head -n1 | cut -c1-120)" \
+  || fail "the failed deploy does not name its cause"
+[[ "$(state function --endpoint "$ENDPOINT" --describe "$MIGRATE_V2_JSON" | python3 -c 'import json,sys; print(json.load(sys.stdin)["StackStatus"])')" == UPDATE_ROLLBACK_COMPLETE ]] \
+  && ok "migrate is UPDATE_ROLLBACK_COMPLETE" || fail "migrate is not rolled back"
+checks http --endpoint "$ENDPOINT" --describe "$MIGRATE_V2_JSON" --zip "$WORK/v2.zip" --marker v2
+hand_made_record DELETE
+checks resources --endpoint "$ENDPOINT" --describe "$MIGRATE_V2_JSON" --zip "$WORK/v2.zip"
+expect_ok redeploy-unchanged "$DEPLOY" migrate --stages-dir "$WORK/update" --zip "$WORK/v2.zip"
+grep -q "No changes: stack" "$LOGS/redeploy-unchanged.log" && ok "deploying the serving version again changes nothing" || fail "no 'No changes' on a re-deploy"
+
+step "Destroy"
+expect_refused destroy-production-unforced "refusing to destroy production without --force-production" \
+  "$ROOT/scripts/destroy.sh" production --yes --stages-dir "$STAGES"
+expect_refused destroy-unconfirmed "refusing to delete without confirmation" \
+  "$ROOT/scripts/destroy.sh" migrate --stages-dir "$STAGES" </dev/null
+checks http --endpoint "$ENDPOINT" --describe "$PRODUCTION_JSON" --zip "$WORK/v1.zip" --marker v1
+expect_ok destroy-migrate "$ROOT/scripts/destroy.sh" migrate --yes --delete-artifacts --stages-dir "$WORK/update"
+expect_ok destroy-production "$ROOT/scripts/destroy.sh" production --yes --force-production --stages-dir "$STAGES"
+grep -q "turned off the load balancer's deletion protection" "$LOGS/destroy-production.log" \
+  && ok "destroy.sh turned off production's deletion protection first (MiniStack would not have refused; AWS does)" \
+  || fail "destroy.sh did not turn off deletion protection"
+checks leftovers --endpoint "$ENDPOINT" --region "$REGION_UNDER_TEST" --prefix "$SERVICE_PREFIX" --zone "$zone" \
+  --bucket-gone "$(fact "$MIGRATE_JSON" artifact_bucket)" --bucket-kept "$(fact "$PRODUCTION_JSON" artifact_bucket)"
+expect_ok delete-production-artifacts "$ROOT/scripts/destroy.sh" production --yes --force-production --delete-artifacts --stages-dir "$STAGES"
+checks leftovers --endpoint "$ENDPOINT" --region "$REGION_UNDER_TEST" --prefix "$SERVICE_PREFIX" --zone "$zone" \
+  --bucket-gone "$(fact "$PRODUCTION_JSON" artifact_bucket)"
+"$ROOT/scripts/ministack.sh" stop --port "$PORT"
+
+step "Stage local as a user runs it: deploy.sh starts and seeds its own MiniStack"
+LOCAL_PORT="$(free_port)"
+ports+=("$LOCAL_PORT")
+expect_ok deploy-local env MINISTACK_PORT="$LOCAL_PORT" "$ROOT/scripts/deploy.sh" local --zip "$WORK/v1.zip"
+grep -q "starting MiniStack" "$LOGS/deploy-local.log" && ok "deploy.sh local started MiniStack on 127.0.0.1:$LOCAL_PORT" \
+  || fail "deploy.sh local did not start MiniStack"
+expect_ok smoke-local env MINISTACK_PORT="$LOCAL_PORT" "$ROOT/scripts/smoke.sh" local
+expect_ok destroy-local env MINISTACK_PORT="$LOCAL_PORT" "$ROOT/scripts/destroy.sh" local --yes --delete-artifacts
+expect_ok stop-local-ministack "$ROOT/scripts/ministack.sh" stop --port "$LOCAL_PORT"
+
+step "deploy e2e passed in $(elapsed)"
+echo "deploy-e2e: $passed passed, 0 failed"
