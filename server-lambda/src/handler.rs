@@ -32,17 +32,18 @@ impl AlbHandler {
     /// text (not a `serde_json::Value`) keeps the query parameters in the order ALB wrote them.
     pub async fn handle(&self, event: &[u8], request_id: &str) -> AlbResponse {
         let started = Instant::now();
-        let mode = HeaderMode::of_raw_event(event);
         let (method, path, trace_id, response) = match AlbEvent::from_json(event) {
             Err(error) => {
                 tracing::warn!(request_id, %error, "malformed event answered with 400");
-                let response = bad_request(&error, mode);
+                // Only a malformed event needs the second, lenient parse for its mode.
+                let response = bad_request(&error, HeaderMode::of_raw_event(event));
                 (String::new(), String::new(), None, response)
             }
             Ok(event) => {
                 let method = event.http_method.clone();
                 let path = event.path.clone();
                 let trace_id = event.header("x-amzn-trace-id").map(str::to_string);
+                let mode = event.mode();
                 let response = self.respond(event, mode, request_id).await;
                 (method, path, trace_id, response)
             }
