@@ -24,21 +24,19 @@ for component in rustfmt clippy; do
   grep -q "^$component" <<<"$installed_components" || rustup component add --toolchain "$TOOLCHAIN" "$component"
 done
 
-step "cargo-leptos $CARGO_LEPTOS_VERSION"
-if [[ "$(cargo leptos --version 2>/dev/null || true)" != *"$CARGO_LEPTOS_VERSION"* ]]; then
-  echo "installing (compiles for 10-30 minutes on 2 cores, once)"
-  cargo install --locked cargo-leptos --version "$CARGO_LEPTOS_VERSION"
-else
-  echo "present"
-fi
+# Installs a cargo subcommand from crates.io unless `cargo <command> --version` names the pin.
+install_cargo_tool() { # crate, command, version, how long it compiles
+  step "$1 $3"
+  if [[ "$(cargo "$2" --version 2>/dev/null || true)" != *"$3"* ]]; then
+    echo "installing (compiles for $4 on 2 cores, once)"
+    cargo install --locked "$1" --version "$3"
+  else
+    echo "present"
+  fi
+}
 
-step "cargo-generate $CARGO_GENERATE_VERSION"
-if [[ "$(cargo generate --version 2>/dev/null || true)" != *"$CARGO_GENERATE_VERSION"* ]]; then
-  echo "installing (compiles for about 10 minutes on 2 cores, once)"
-  cargo install --locked cargo-generate --version "$CARGO_GENERATE_VERSION"
-else
-  echo "present"
-fi
+install_cargo_tool cargo-leptos leptos "$CARGO_LEPTOS_VERSION" "10-30 minutes"
+install_cargo_tool cargo-generate generate "$CARGO_GENERATE_VERSION" "about 10 minutes"
 
 # The CLI must match the wasm-bindgen crate in Cargo.lock exactly.
 WASM_BINDGEN_VERSION="$(grep -A1 '^name = "wasm-bindgen"$' Cargo.lock | sed -n 's/^version = "\(.*\)"/\1/p')"
