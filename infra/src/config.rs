@@ -565,9 +565,19 @@ pub fn validate(stage: &str, settings: &StageSettings) -> Vec<Problem> {
         );
         problems.require(
             !RESERVED_ENVIRONMENT.contains(&name.as_str()),
-            key,
+            key.clone(),
             "is reserved: Lambda sets it itself and refuses it in the configuration",
         );
+        if let Some(why) = secret_in_environment(name, value) {
+            problems.require(
+                false,
+                key,
+                format!(
+                    "looks like a secret ({why}); a stage file and its template are no place for \
+                     one: read it at run time from Secrets Manager or SSM Parameter Store"
+                ),
+            );
+        }
     }
     problems.require(
         environment_size <= 4096,
@@ -730,6 +740,54 @@ fn is_bucket_name(bucket: &str) -> bool {
         && bucket.bytes().all(|byte| {
             byte.is_ascii_lowercase() || byte.is_ascii_digit() || byte == b'-' || byte == b'.'
         })
+}
+
+/// Why an environment variable looks like a secret, if it does: a name that says so, a
+/// private key, or an AWS access key id or secret access key (the shapes checkov's CKV_AWS_45
+/// looks for, checked here so the stage file fails before any template exists).
+fn secret_in_environment(name: &str, value: &str) -> Option<&'static str> {
+    const SECRET_NAMES: [&str; 8] = [
+        "SECRET",
+        "PASSWORD",
+        "PASSWD",
+        "TOKEN",
+        "PRIVATE_KEY",
+        "ACCESS_KEY",
+        "API_KEY",
+        "CREDENTIAL",
+    ];
+    const ACCESS_KEY_PREFIXES: [&str; 9] = [
+        "AKIA", "ASIA", "AGPA", "AIDA", "AROA", "AIPA", "ANPA", "ANVA", "A3T",
+    ];
+
+    let upper_name = name.to_ascii_uppercase();
+    if SECRET_NAMES.iter().any(|word| upper_name.contains(word)) {
+        return Some("its name says it holds one");
+    }
+    if value.contains("PRIVATE KEY-----") {
+        return Some("the value holds a private key");
+    }
+    let is_key_char = |byte: u8| byte.is_ascii_uppercase() || byte.is_ascii_digit();
+    let bytes = value.as_bytes();
+    let access_key_id = ACCESS_KEY_PREFIXES.iter().any(|prefix| {
+        value.match_indices(prefix).any(|(start, _)| {
+            let rest = &bytes[start + prefix.len()..];
+            let needed = 20 - prefix.len();
+            rest.len() >= needed && rest[..needed].iter().all(|&byte| is_key_char(byte))
+        })
+    });
+    if access_key_id {
+        return Some("the value holds an AWS access key id");
+    }
+    let is_secret_key_char =
+        |byte: u8| byte.is_ascii_alphanumeric() || matches!(byte, b'/' | b'+' | b'=');
+    if bytes
+        .split(|&byte| !is_secret_key_char(byte))
+        .any(|run| run.len() == 40)
+    {
+        return Some("the value has the shape of an AWS secret access key");
+    }
+    None
 }
 
 /// A shell-friendly variable name.
@@ -970,6 +1028,35 @@ log_retention_days = 30
             "`function.environment.1BAD`",
             "must start with a letter",
         );
+    }
+
+    #[test]
+    fn environment_refuses_secrets() {
+        let text = format!(
+            "{VALID}\n[function.environment]\nDB_PASSWORD = \"hunter2\"\n\
+             KEY_ID = \"id AKIAIOSFODNN7EXAMPLE\"\n\
+             SIGNING = \"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\"\n\
+             PEM = \"-----BEGIN RSA PRIVATE KEY-----\"\n\
+             RUST_LOG = \"info,server_lambda=debug\"\n"
+        );
+        let message = parse(&text).unwrap_err().to_string();
+        assert_names(
+            &message,
+            "`function.environment.DB_PASSWORD`",
+            "its name says",
+        );
+        assert_names(
+            &message,
+            "`function.environment.KEY_ID`",
+            "AWS access key id",
+        );
+        assert_names(
+            &message,
+            "`function.environment.SIGNING`",
+            "AWS secret access key",
+        );
+        assert_names(&message, "`function.environment.PEM`", "private key");
+        assert!(!message.contains("RUST_LOG"), "{message}");
     }
 
     #[test]

@@ -103,11 +103,19 @@ pub fn add(template: &mut Template, stage: &Stage) {
              only ever receives asynchronous invocations",
         );
     if !function.environment.is_empty() {
-        lambda = lambda.skip_checkov(
-            "CKV_AWS_173",
-            "the environment holds settings, not secrets, and Lambda encrypts it at rest with the \
-             AWS-managed key",
-        );
+        lambda = lambda
+            .skip_checkov(
+                "CKV_AWS_173",
+                "the environment holds settings, not secrets, and Lambda encrypts it at rest with \
+                 the AWS-managed key",
+            )
+            .skip_checkov(
+                "CKV_AWS_45",
+                format!(
+                    "stage validation refuses any function.environment entry in {file} that looks \
+                     like a secret (secret-like names, private keys, AWS access key shapes)"
+                ),
+            );
     }
     if function.reserved_concurrency.is_none() {
         lambda = lambda.skip_checkov(
