@@ -11,16 +11,16 @@ CARGO_GENERATE_VERSION="0.26.0"
 
 command -v rustup >/dev/null || die "rustup is required (https://rustup.rs); install it and re-run"
 
-step "Rust $TOOLCHAIN with wasm32 and aarch64 targets"
+step "Rust $TOOLCHAIN with wasm32 and aarch64 targets, rustfmt, clippy and rust-src"
 if ! rustup toolchain list | grep -q "^$TOOLCHAIN-"; then
-  rustup toolchain install "$TOOLCHAIN" --profile minimal --component rustfmt,clippy
+  rustup toolchain install "$TOOLCHAIN" --profile minimal --component rustfmt,clippy,rust-src
 fi
 installed_targets="$(rustup target list --installed --toolchain "$TOOLCHAIN")"
 for target in wasm32-unknown-unknown aarch64-unknown-linux-gnu; do
   grep -qx "$target" <<<"$installed_targets" || rustup target add --toolchain "$TOOLCHAIN" "$target"
 done
 installed_components="$(rustup component list --installed --toolchain "$TOOLCHAIN")"
-for component in rustfmt clippy; do
+for component in rustfmt clippy rust-src; do
   grep -q "^$component" <<<"$installed_components" || rustup component add --toolchain "$TOOLCHAIN" "$component"
 done
 

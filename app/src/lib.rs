@@ -5,11 +5,14 @@
 //! - [`routes`]: the router, with every page rendered in `SsrMode::Async` because a buffering
 //!   ALB gains nothing from out-of-order streaming.
 //! - [`pages`]: one module per route (home, hello, preferences, not found).
+//! - [`islands`]: the only components that run in the browser (islands mode), so the wasm
+//!   bundle stays small enough to serve from the function.
 //! - [`preferences`]: the theme and display-name cookies and the server functions that read
 //!   and write them.
 //!
 //! Features: `ssr` for the server (`server-lambda`), `hydrate` for the wasm bundle.
 
+pub mod islands;
 pub mod pages;
 pub mod preferences;
 pub mod routes;
@@ -18,10 +21,10 @@ mod shell;
 pub use routes::App;
 pub use shell::shell;
 
-/// Entry point of the wasm bundle: hydrates the server-rendered page.
+/// Entry point of the wasm bundle: hydrates the islands of the server-rendered page.
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(App);
+    leptos::mount::hydrate_islands();
 }

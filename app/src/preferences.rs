@@ -1,8 +1,7 @@
 //! Site preferences kept in two cookies, `theme` and `display_name`.
 //!
-//! The cookie format lives in plain functions (unit-tested, shared by server and browser); the
-//! server functions read and write the cookies; [`PreferencesState`] gives pages the current
-//! values and the save action.
+//! The cookie format lives in plain functions (unit-tested); the server functions read and
+//! write the cookies; pages read them from the request being rendered.
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -190,43 +189,6 @@ pub async fn save_preferences(
 #[server(prefix = "/api", endpoint = "current_preferences")]
 pub async fn current_preferences() -> Result<Preferences, ServerFnError> {
     Ok(preferences_of_request())
-}
-
-/// The current preferences and the save action, shared by every page.
-#[derive(Clone, Copy)]
-pub struct PreferencesState {
-    /// Submits the preferences form.
-    pub save: ServerAction<SavePreferences>,
-    current: Resource<Result<Preferences, ServerFnError>>,
-}
-
-impl PreferencesState {
-    /// Creates the state and puts it in context; reloads after every save.
-    pub fn provide() {
-        let save = ServerAction::<SavePreferences>::new();
-        let current = Resource::new(move || save.version().get(), |_| current_preferences());
-        // The server renders data-theme into <html>; after a save without reload the
-        // browser must update it itself.
-        #[cfg(feature = "hydrate")]
-        Effect::new(move |_| {
-            if let Some(Ok(preferences)) = current.get()
-                && let Some(root) = document().document_element()
-            {
-                let _ = root.set_attribute("data-theme", preferences.theme.as_str());
-            }
-        });
-        provide_context(Self { save, current });
-    }
-
-    /// The state provided by [`PreferencesState::provide`].
-    pub fn expect() -> Self {
-        expect_context()
-    }
-
-    /// The current preferences, once loaded.
-    pub async fn current(self) -> Preferences {
-        self.current.await.unwrap_or_default()
-    }
 }
 
 #[cfg(test)]

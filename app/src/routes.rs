@@ -6,14 +6,13 @@ use leptos_router::{
 };
 
 use crate::pages::{HelloPage, HomePage, NotFoundPage, PreferencesPage};
-use crate::preferences::PreferencesState;
 
-/// The site: navigation and routes. Every route renders in `SsrMode::Async` so the HTML the
-/// ALB buffers already holds resolved data, titles and meta tags.
+/// The site: navigation and routes, rendered on the server only (the interactive parts are
+/// [`crate::islands`]). Every route renders in `SsrMode::Async` so the HTML the ALB buffers
+/// already holds resolved data, titles and meta tags.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    PreferencesState::provide();
 
     view! {
         <Title text="Leptos on Lambda behind an ALB" />

@@ -89,6 +89,8 @@ for (const mode of modes) {
       await expectHydrated(page);
       await page.locator("nav a[href='/preferences']").click();
       await expect(page.locator("#current")).toHaveText("Theme: light, display name: (none)");
+      // The form's island marks itself once hydrated; before that a submit is a plain POST.
+      await expect(page.locator("#preferences")).toHaveAttribute("data-enhanced", "true", { timeout: 20_000 });
       await page.evaluate(() => ((window as any).__sameDocument = true));
 
       await page.locator("input[name=theme][value=dark]").check();
