@@ -32,6 +32,10 @@ else
     cargo leptos build --release --precompress --frontend-only
 fi
 
+# wasm-bindgen's TypeScript declarations serve TypeScript builds, never a browser: keep them
+# out of the function's zip.
+find "$SITE/pkg" -name '*.d.*.ts*' -delete
+
 [[ -f "$SITE/hash.txt" ]] || die "cargo-leptos wrote no $SITE/hash.txt; is hash-files on in Cargo.toml?"
 
 size_of() { if [[ -f "$1" ]]; then stat -c %s "$1"; else echo 0; fi; }
