@@ -1,5 +1,5 @@
-//! The site Router through the adapter: HTML compression, hashed asset names from a built
-//! site root, and asset caching — what a browser gets from the function behind ALB.
+//! The site Router through the adapter: islands markup, HTML compression, hashed asset names
+//! from a built site root, and asset caching — what a browser gets from the function behind ALB.
 
 mod common;
 
@@ -76,6 +76,73 @@ async fn html_falls_back_to_gzip_and_identity() {
     .await;
     assert!(header_values(&response, "content-encoding").is_empty());
     assert_eq!(response["isBase64Encoded"], false);
+}
+
+/// The `<leptos-island>` elements of a page, each as its opening tag.
+fn islands_of(html: &str) -> Vec<&str> {
+    html.match_indices("<leptos-island")
+        .map(|(start, _)| &html[start..start + html[start..].find('>').unwrap()])
+        .collect()
+}
+
+#[tokio::test]
+async fn pages_hydrate_only_their_islands_with_the_saved_preferences_as_props() {
+    let _serial = one_renderer_at_a_time().await;
+    let headers = with_header(
+        browser_headers(),
+        "cookie",
+        "theme=dark; display_name=Zo%C3%AB%20%26%20Co",
+    );
+
+    let home = invoke(site_router(), event(MultiValue, "GET", "/", &[], &headers)).await;
+    // Without the `<!>` text markers Leptos puts between static and dynamic text.
+    let home = String::from_utf8(body_bytes(&home))
+        .unwrap()
+        .replace("<!>", "");
+    let preferences = invoke(
+        site_router(),
+        event(MultiValue, "GET", "/preferences", &[], &headers),
+    )
+    .await;
+    let preferences = String::from_utf8(body_bytes(&preferences))
+        .unwrap()
+        .replace("<!>", "");
+
+    // The islands hydration script, not the whole-page one.
+    assert!(home.contains("hydrateIslands"), "{home}");
+    let home_islands = islands_of(&home);
+    assert_eq!(home_islands.len(), 1, "{home_islands:?}");
+    assert!(
+        home_islands[0].contains("data-component=\"Counter"),
+        "{home_islands:?}"
+    );
+    assert!(home.contains("Welcome back, Zoë &amp; Co!"), "{home}");
+
+    let form_islands = islands_of(&preferences);
+    assert_eq!(form_islands.len(), 1, "{form_islands:?}");
+    let island = form_islands[0];
+    assert!(
+        island.contains("data-component=\"PreferencesForm"),
+        "{island}"
+    );
+    // Props travel as HTML-escaped JSON; the fields are server-rendered children.
+    assert!(
+        island.contains("&quot;theme&quot;:&quot;dark&quot;"),
+        "{island}"
+    );
+    assert!(
+        island.contains("&quot;display_name&quot;:&quot;Zoë &amp; Co&quot;"),
+        "{island}"
+    );
+    assert!(preferences.contains("<leptos-children"), "{preferences}");
+    assert!(
+        preferences.contains("value=\"Zoë &amp; Co\""),
+        "{preferences}"
+    );
+    assert!(
+        preferences.contains("<html lang=\"en\" data-theme=\"dark\""),
+        "{preferences}"
+    );
 }
 
 #[tokio::test]
