@@ -3,10 +3,19 @@
 # exactly as the ALB will call the Lambda function. Extra arguments go to the emulator, e.g.
 #   scripts/dev.sh --single-value-headers     # ALB's default target-group mode
 #   scripts/dev.sh --addr 127.0.0.1:8080
+# `scripts/dev.sh --watch` runs `cargo leptos watch --release` instead (hot reload; the same
+# bootstrap in emulator mode), with the tools setup.sh installed on PATH.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 "$ROOT/scripts/setup.sh"
+
+if [[ "${1:-}" == "--watch" ]]; then
+  shift
+  step "cargo leptos watch --release (rebuilds and reloads on change; Ctrl-C stops it)"
+  # Release: a debug wasm bundle would break ALB's 1 MB response cap.
+  exec cargo leptos watch --release "$@"
+fi
 
 # Release: a debug wasm bundle would break ALB's 1 MB response cap.
 "$ROOT/scripts/build-site.sh"
