@@ -22,15 +22,18 @@ WASM_BUDGET_BROTLI_BYTES=100000
 WASM_BUDGET_RAW_BYTES=320000
 
 if [[ "${WASM_PANIC_MESSAGES:-0}" == 1 ]]; then
-  step "Building the release site (wasm-release profile, wasm-opt, hashed names, br/gzip twins; panic messages kept)"
-  cargo leptos build --release --precompress --frontend-only
+  panics="panic messages kept"
+  build_env=()
 else
-  step "Building the release site (wasm-release profile, std rebuilt with immediate-abort panics, wasm-opt, hashed names, br/gzip twins)"
-  RUSTC_BOOTSTRAP=1 \
-  CARGO_UNSTABLE_BUILD_STD="std,panic_abort" \
-  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none" \
-    cargo leptos build --release --precompress --frontend-only
+  panics="std rebuilt with immediate-abort panics"
+  build_env=(
+    RUSTC_BOOTSTRAP=1
+    CARGO_UNSTABLE_BUILD_STD="std,panic_abort"
+    CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none"
+  )
 fi
+step "Building the release site (wasm-release profile, $panics, wasm-opt, hashed names, br/gzip twins)"
+env "${build_env[@]}" cargo leptos build --release --precompress --frontend-only
 
 # wasm-bindgen's TypeScript declarations serve TypeScript builds, never a browser: keep them
 # out of the function's zip.
@@ -68,7 +71,7 @@ wasm=$(find "$SITE/pkg" -maxdepth 1 -name '*.wasm' | head -n1)
 wasm_raw=$(size_of "$wasm"); wasm_br=$(size_of "$wasm.br")
 if (( wasm_raw > WASM_BUDGET_RAW_BYTES || wasm_br > WASM_BUDGET_BROTLI_BYTES )); then
   echo "warning: the hydrate bundle ($(kib "$wasm_raw") raw, $(kib "$wasm_br") brotli) is over the starter's" \
-       "budget of 320 kB raw / 100 kB brotli" >&2
+       "budget of $((WASM_BUDGET_RAW_BYTES / 1000)) kB raw / $((WASM_BUDGET_BROTLI_BYTES / 1000)) kB brotli" >&2
 else
-  echo "hydrate bundle within the starter's budget: $wasm_raw bytes raw (≤ 320 kB), $wasm_br bytes brotli (≤ 100 kB)"
+  echo "hydrate bundle within the starter's budget: $wasm_raw bytes raw (≤ $((WASM_BUDGET_RAW_BYTES / 1000)) kB), $wasm_br bytes brotli (≤ $((WASM_BUDGET_BROTLI_BYTES / 1000)) kB)"
 fi

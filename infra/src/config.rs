@@ -364,11 +364,16 @@ impl Problems {
     /// Records `rule` against `key` unless `ok`.
     fn require(&mut self, ok: bool, key: impl Into<String>, rule: impl Into<String>) {
         if !ok {
-            self.0.push(Problem {
-                key: key.into(),
-                rule: rule.into(),
-            });
+            self.record(key, rule);
         }
+    }
+
+    /// Records `rule` against `key`.
+    fn record(&mut self, key: impl Into<String>, rule: impl Into<String>) {
+        self.0.push(Problem {
+            key: key.into(),
+            rule: rule.into(),
+        });
     }
 }
 
@@ -569,8 +574,7 @@ pub fn validate(stage: &str, settings: &StageSettings) -> Vec<Problem> {
             "is reserved: Lambda sets it itself and refuses it in the configuration",
         );
         if let Some(why) = secret_in_environment(name, value) {
-            problems.require(
-                false,
+            problems.record(
                 key,
                 format!(
                     "looks like a secret ({why}); a stage file and its template are no place for \
