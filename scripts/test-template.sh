@@ -17,8 +17,17 @@ REGION="us-west-2"
 rm -rf "$WORK"
 mkdir -p "$WORK"
 
+# The template is what git would hand a user of `cargo generate --git`: tracked and unignored
+# files only. Expanding from this copy keeps build output out of the expansion whatever the
+# state of the working tree.
+TEMPLATE="$WORK/template"
+mkdir -p "$TEMPLATE"
+git ls-files -z --cached --others --exclude-standard |
+  while IFS= read -r -d '' file; do [[ -e "$file" ]] && printf '%s\0' "$file"; done |
+  tar --null -T - -cf - | tar -C "$TEMPLATE" -xf -
+
 expand() { # destination, name, domain, region
-  cargo generate --path "$ROOT" --destination "$1" --name "$2" --silent --vcs none --no-workspace \
+  cargo generate --path "$TEMPLATE" --destination "$1" --name "$2" --silent --vcs none --no-workspace \
     --define "domain=$3" --define "region=$4" >"$1.log" 2>&1 || { cat "$1.log" >&2; die "cargo generate failed"; }
 }
 
