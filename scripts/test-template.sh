@@ -19,12 +19,14 @@ mkdir -p "$WORK"
 
 # The template is what git would hand a user of `cargo generate --git`: tracked and unignored
 # files only. Expanding from this copy keeps build output out of the expansion whatever the
-# state of the working tree.
+# state of the working tree. The same list is what the self-expansion below must reproduce.
 TEMPLATE="$WORK/template"
+template_files=()
+while IFS= read -r -d '' file; do
+  if [[ -e "$file" ]]; then template_files+=("$file"); fi # deleted but not yet committed
+done < <(git ls-files -z --cached --others --exclude-standard)
 mkdir -p "$TEMPLATE"
-git ls-files -z --cached --others --exclude-standard |
-  while IFS= read -r -d '' file; do [[ -e "$file" ]] && printf '%s\0' "$file"; done |
-  tar --null -T - -cf - | tar -C "$TEMPLATE" -xf -
+tar -cf - -- "${template_files[@]}" | tar -C "$TEMPLATE" -xf -
 
 expand() { # destination, name, domain, region
   cargo generate --path "$TEMPLATE" --destination "$1" --name "$2" --silent --vcs none --no-workspace \
@@ -36,14 +38,14 @@ mkdir -p "$WORK/self"
 expand "$WORK/self" leptos-alb-site www.example.com eu-west-1
 self_tree="$WORK/self/leptos-alb-site"
 stale=0
-while IFS= read -r file; do
+for file in "${template_files[@]}"; do
   case "$file" in *.liquid | cargo-generate.toml | scripts/sync-template.sh | scripts/test-template.sh) continue ;; esac
   if ! cmp -s "$ROOT/$file" "$self_tree/$file"; then
     echo "differs after expansion: $file" >&2
     diff -u "$ROOT/$file" "$self_tree/$file" | head -20 >&2 || true
     stale=1
   fi
-done < <(git ls-files --cached --others --exclude-standard)
+done
 (( stale == 0 )) || die "the expansion differs from the template: run scripts/sync-template.sh (or escape Liquid syntax)"
 echo "identical"
 
