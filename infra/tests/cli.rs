@@ -1,27 +1,22 @@
-//! The `infra` binary as deploy scripts use it: byte-identical synths, the unknown-stage
-//! message, `--out`, `stack-name` and `describe`.
+//! The `infra` binary as deploy scripts use it: byte-identical synths of every stage there is,
+//! the unknown-stage message, `--out`, `stack-name`, `stages` and `describe`.
+//!
+//! Exact values come from the fixture stages (`--stages-dir tests/fixtures/stages`); on the
+//! owner's `stages/` only what holds for any valid stage is checked.
+
+mod common;
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
-use serde_json::Value;
+use common::{FIXTURES_DIR, owner_stage_names};
+use serde_json::{Value, json};
 
 fn infra(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_infra"))
         .args(args)
         .output()
         .expect("the infra binary runs")
-}
-
-/// A value of a shipped stage file, so these tests hold in a generated project too.
-fn shipped(stage: &str, key: &str) -> String {
-    let path = format!("{}/stages/{stage}.toml", env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(path).unwrap();
-    let line = text
-        .lines()
-        .find(|line| line.starts_with(&format!("{key} = ")))
-        .unwrap();
-    line.split('"').nth(1).unwrap().to_string()
 }
 
 fn stdout_of(args: &[&str]) -> Vec<u8> {
@@ -34,39 +29,100 @@ fn stdout_of(args: &[&str]) -> Vec<u8> {
     output.stdout
 }
 
+/// `describe` of a fixture stage.
+fn describe_fixture(stage: &str) -> Value {
+    serde_json::from_slice(&stdout_of(&[
+        "describe",
+        "--stage",
+        stage,
+        "--stages-dir",
+        FIXTURES_DIR,
+    ]))
+    .unwrap()
+}
+
 #[test]
-fn two_synths_are_byte_identical() {
-    for stage in ["local", "migrate", "production"] {
+fn stages_lists_every_toml_file_of_the_stages_directory() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/stages");
+    let mut files: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter_map(|name| name.strip_suffix(".toml").map(str::to_string))
+        .collect();
+    files.sort();
+    let listed = String::from_utf8(stdout_of(&["stages"])).unwrap();
+    assert_eq!(listed.lines().collect::<Vec<_>>(), files);
+    assert_eq!(
+        stdout_of(&["stages", "--stages-dir", FIXTURES_DIR]),
+        b"local\nmigrate\nproduction\n"
+    );
+}
+
+#[test]
+fn two_synths_of_every_stage_are_byte_identical() {
+    let owners = owner_stage_names();
+    for stage in &owners {
         let first = stdout_of(&["synth", "--stage", stage]);
         let second = stdout_of(&["synth", "--stage", stage]);
         assert!(!first.is_empty());
-        assert_eq!(first, second, "{stage}: two synths differ");
+        assert_eq!(first, second, "stages/{stage}.toml: two synths differ");
         let template: Value = serde_json::from_slice(&first).expect("synth prints JSON");
         assert_eq!(template["AWSTemplateFormatVersion"], "2010-09-09");
     }
+    for stage in ["local", "migrate", "production"] {
+        let args = ["synth", "--stage", stage, "--stages-dir", FIXTURES_DIR];
+        assert_eq!(stdout_of(&args), stdout_of(&args), "fixtures/{stage}");
+    }
+}
+
+#[test]
+fn describe_of_every_stage_agrees_with_its_file_and_template() {
+    for stage in owner_stage_names() {
+        let described: Value =
+            serde_json::from_slice(&stdout_of(&["describe", "--stage", &stage])).unwrap();
+        let text = |key: &str| described[key].as_str().unwrap().to_string();
+        assert_eq!(text("stage"), stage);
+        assert!(text("file").ends_with(&format!("stages/{stage}.toml")));
+        let stack = String::from_utf8(stdout_of(&["stack-name", "--stage", &stage])).unwrap();
+        assert_eq!(stack.trim_end(), text("stack_name"));
+        assert!(
+            text("stack_name").ends_with(&format!("-{stage}")),
+            "{stage}"
+        );
+        assert_eq!(text("url"), format!("https://{}", text("domain")));
+        assert!(
+            text("certificate_arn").contains(&format!(":acm:{}:", text("region"))),
+            "{stage}: the certificate is in the stage's region"
+        );
+        let template: Value =
+            serde_json::from_slice(&stdout_of(&["synth", "--stage", &stage])).unwrap();
+        for key in ["artifact_bucket", "artifact_key"] {
+            let parameter = text_at(&described["parameters"], key);
+            assert!(
+                template["Parameters"].get(&parameter).is_some(),
+                "{stage}: describe names a parameter the template lacks: {parameter}"
+            );
+        }
+    }
+}
+
+fn text_at(value: &Value, key: &str) -> String {
+    value[key].as_str().unwrap().to_string()
 }
 
 #[test]
 fn out_writes_the_same_bytes_as_stdout() {
     let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("infra-cli-test/migrate.json");
     let _ = std::fs::remove_file(&out);
-    let printed = stdout_of(&[
-        "synth",
-        "--stage",
-        "migrate",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let args = ["synth", "--stage", "migrate", "--stages-dir", FIXTURES_DIR];
+    let printed = stdout_of(&[&args[..], &["--out", out.to_str().unwrap()]].concat());
     assert!(printed.is_empty(), "--out prints nothing");
-    assert_eq!(
-        std::fs::read(&out).unwrap(),
-        stdout_of(&["synth", "--stage", "migrate"])
-    );
+    assert_eq!(std::fs::read(&out).unwrap(), stdout_of(&args));
 }
 
 #[test]
 fn unknown_stage_is_named_with_the_stages_there_are() {
-    let output = infra(&["synth", "--stage", "staging"]);
+    let output = infra(&["synth", "--stage", "staging", "--stages-dir", FIXTURES_DIR]);
     assert_eq!(output.status.code(), Some(1));
     assert!(output.stdout.is_empty());
     let message = String::from_utf8(output.stderr).unwrap();
@@ -89,80 +145,84 @@ fn bad_usage_exits_2_with_the_usage() {
 }
 
 #[test]
-fn stages_dir_can_be_overridden() {
+fn a_stage_added_to_a_directory_is_listed_and_deployable() {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("infra-cli-test/stages");
+    let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let migrate =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/stages/migrate.toml"))
-            .unwrap();
+    let migrate = std::fs::read_to_string(format!("{FIXTURES_DIR}/migrate.toml")).unwrap();
     std::fs::write(dir.join("qa.toml"), migrate).unwrap();
     let dir = dir.to_str().unwrap();
     assert_eq!(stdout_of(&["stages", "--stages-dir", dir]), b"qa\n");
     assert_eq!(
         stdout_of(&["stack-name", "--stage", "qa", "--stages-dir", dir]),
-        format!("{}-qa\n", shipped("migrate", "service")).into_bytes()
+        b"example-site-qa\n"
     );
 }
 
 #[test]
 fn stack_name_and_describe_come_from_the_stage_file() {
     assert_eq!(
-        stdout_of(&["stack-name", "--stage", "production"]),
-        format!("{}-production\n", shipped("production", "service")).into_bytes()
+        stdout_of(&[
+            "stack-name",
+            "--stage",
+            "production",
+            "--stages-dir",
+            FIXTURES_DIR
+        ]),
+        b"example-site-production\n"
     );
-    let service = shipped("migrate", "service");
-    let described: Value =
-        serde_json::from_slice(&stdout_of(&["describe", "--stage", "migrate"])).unwrap();
-    assert_eq!(described["stack_name"], format!("{service}-migrate"));
-    assert_eq!(described["region"], shipped("migrate", "region"));
+    let described = describe_fixture("migrate");
+    assert_eq!(described["stack_name"], "example-site-migrate");
+    assert_eq!(described["region"], "eu-west-1");
     assert_eq!(
         described["artifact_bucket"],
-        format!(
-            "{service}-migrate-artifacts-{}",
-            shipped("migrate", "account_id")
-        )
+        "example-site-migrate-artifacts-111111111111"
     );
     assert_eq!(described["parameters"]["artifact_bucket"], "ArtifactBucket");
     assert_eq!(described["parameters"]["artifact_key"], "ArtifactKey");
-    assert_eq!(
-        described["capabilities"],
-        serde_json::json!(["CAPABILITY_IAM"])
-    );
-    let template: Value =
-        serde_json::from_slice(&stdout_of(&["synth", "--stage", "migrate"])).unwrap();
-    for parameter in ["ArtifactBucket", "ArtifactKey"] {
-        assert!(
-            template["Parameters"].get(parameter).is_some(),
-            "describe names a parameter the template lacks"
-        );
-    }
+    assert_eq!(described["capabilities"], json!(["CAPABILITY_IAM"]));
 }
 
 #[test]
 fn describe_names_the_account_resources_a_deploy_checks_first() {
-    let described: Value =
-        serde_json::from_slice(&stdout_of(&["describe", "--stage", "production"])).unwrap();
-    let text = |key: &str| described[key].as_str().unwrap().to_string();
-    let (region, account, stack) = (text("region"), text("account_id"), text("stack_name"));
-    assert!(text("file").ends_with("production.toml"));
-    assert!(text("hosted_zone_id").starts_with('Z'));
+    let described = describe_fixture("production");
     assert!(
-        text("certificate_arn")
-            .starts_with(&format!("arn:aws:acm:{region}:{account}:certificate/"))
+        described["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("fixtures/stages/production.toml")
     );
-    assert!(text("vpc_id").starts_with("vpc-"));
-    assert_eq!(described["subnet_ids"].as_array().unwrap().len(), 3);
-    assert_eq!(text("alarm_prefix"), stack);
-    assert!(text("alarm_topic_arn").starts_with(&format!("arn:aws:sns:{region}:{account}:")));
-    assert!(text("access_log_bucket").ends_with(&format!("-alb-logs-{account}")));
+    assert_eq!(described["hosted_zone_id"], "Z0PLACEHOLDERPRODUCTION");
+    assert_eq!(
+        described["certificate_arn"],
+        "arn:aws:acm:eu-west-1:222222222222:certificate/00000000-0000-0000-0000-000000000000"
+    );
+    assert_eq!(described["vpc_id"], "vpc-0000000000000000c");
+    assert_eq!(
+        described["subnet_ids"],
+        json!([
+            "subnet-0000000000000000c",
+            "subnet-0000000000000000d",
+            "subnet-0000000000000000e"
+        ])
+    );
+    assert_eq!(described["alarm_prefix"], "example-site-production");
+    assert_eq!(
+        described["alarm_topic_arn"],
+        "arn:aws:sns:eu-west-1:222222222222:example-site-alarms"
+    );
+    assert_eq!(
+        described["access_log_bucket"],
+        "example-site-alb-logs-222222222222"
+    );
     assert_eq!(described["deletion_protection"], true);
     assert_eq!(described["function"]["memory_mb"], 512);
     assert_eq!(described["function"]["reserved_concurrency"], 100);
     assert_eq!(described["function"]["environment"]["RUST_LOG"], "info");
 
-    let migrate: Value =
-        serde_json::from_slice(&stdout_of(&["describe", "--stage", "migrate"])).unwrap();
+    let migrate = describe_fixture("migrate");
     assert_eq!(migrate["alarm_topic_arn"], Value::Null);
     assert_eq!(migrate["access_log_bucket"], Value::Null);
     assert_eq!(migrate["function"]["reserved_concurrency"], Value::Null);
+    assert_eq!(migrate["deletion_protection"], false);
 }

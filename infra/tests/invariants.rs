@@ -1,48 +1,19 @@
-//! Invariants of the synthesized templates that cfn-lint does not catch (REFERENCE §5), checked
-//! on every shipped stage and on the variants the stage switches produce.
+//! Invariants of the synthesized templates that cfn-lint does not catch, checked on every stage
+//! there is (the tests' fixtures and whatever stage files `stages/` holds) and on the variants
+//! the stage switches produce (built from the fixtures, whose text is known).
 //!
 //! Expected values are spelled out here rather than taken from the crate's constants, so that a
 //! typo in a constant fails a test instead of being compared with itself.
 
-use std::path::Path;
+mod common;
 
-use infra::config::DEFAULT_STAGES_DIR;
+use common::{every_stage_with_template, fixture, fixture_file, label};
 use infra::{Stage, synth};
 use serde_json::{Value, json};
 
-/// The shipped stages.
-const STAGES: [&str; 3] = ["local", "migrate", "production"];
-
-/// TLS policies ELB offers that negotiate TLS 1.3 (AWS ELB guide, "Security policies").
-const KNOWN_TLS13_POLICIES: [&str; 7] = [
-    "ELBSecurityPolicy-TLS13-1-2-2021-06",
-    "ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
-    "ELBSecurityPolicy-TLS13-1-2-Ext1-2021-06",
-    "ELBSecurityPolicy-TLS13-1-2-Ext2-2021-06",
-    "ELBSecurityPolicy-TLS13-1-1-2021-06",
-    "ELBSecurityPolicy-TLS13-1-0-2021-06",
-    "ELBSecurityPolicy-TLS13-1-3-2021-06",
-];
-
-fn shipped(stage: &str) -> Stage {
-    Stage::load(Path::new(DEFAULT_STAGES_DIR), stage).expect("shipped stages are valid")
-}
-
-/// Each shipped stage with its template.
-fn shipped_templates() -> Vec<(Stage, Value)> {
-    STAGES
-        .iter()
-        .map(|name| {
-            let stage = shipped(name);
-            let template = synth(&stage).to_json();
-            (stage, template)
-        })
-        .collect()
-}
-
-/// A shipped stage's file with `from` replaced by `to` (which must change it), synthesized.
+/// A fixture stage's file with `from` replaced by `to` (which must change it), synthesized.
 fn variant(stage: &str, from: &str, to: &str) -> (Stage, Value) {
-    let file = Path::new(DEFAULT_STAGES_DIR).join(format!("{stage}.toml"));
+    let file = fixture_file(stage);
     let text = std::fs::read_to_string(&file).unwrap();
     assert!(text.contains(from), "{from:?} is not in {}", file.display());
     let stage =
@@ -91,10 +62,10 @@ fn lb_attribute<'a>(template: &'a Value, key: &str) -> Option<&'a str> {
 
 #[test]
 fn alias_records_target_the_alb_canonical_zone_not_the_stage_zone() {
-    for (stage, template) in shipped_templates() {
+    for (stage, template) in every_stage_with_template() {
         let load_balancer = load_balancer_id(&template);
         let records = resources_of(&template, "AWS::Route53::RecordSet");
-        assert!(!records.is_empty(), "{}: no alias record", stage.name);
+        assert!(!records.is_empty(), "{}: no alias record", label(&stage));
         for (id, record) in records {
             let properties = &record["Properties"];
             assert_eq!(
@@ -125,10 +96,10 @@ fn alias_records_target_the_alb_canonical_zone_not_the_stage_zone() {
 
 #[test]
 fn aaaa_record_exists_exactly_when_the_alb_is_dualstack() {
-    let migrate = synth(&shipped("migrate")).to_json();
+    let migrate = synth(&fixture("migrate")).to_json();
     let (_, migrate_dualstack) = variant("migrate", "dualstack = false", "dualstack = true");
     let (_, production_ipv4) = variant("production", "dualstack = true", "dualstack = false");
-    let production = synth(&shipped("production")).to_json();
+    let production = synth(&fixture("production")).to_json();
     for (template, dualstack) in [
         (&migrate, false),
         (&migrate_dualstack, true),
@@ -153,20 +124,20 @@ fn aaaa_record_exists_exactly_when_the_alb_is_dualstack() {
 
 #[test]
 fn multi_value_headers_attribute_is_spelled_exactly() {
-    for (stage, template) in shipped_templates() {
+    for (stage, template) in every_stage_with_template() {
         let (_, target_group) = only(&template, "AWS::ElasticLoadBalancingV2::TargetGroup");
         assert_eq!(
             target_group["Properties"]["TargetGroupAttributes"],
             json!([{ "Key": "lambda.multi_value_headers.enabled", "Value": "true" }]),
             "{}",
-            stage.name
+            label(&stage)
         );
     }
 }
 
 #[test]
 fn target_group_name_is_fixed_and_at_most_32_characters() {
-    for (stage, template) in shipped_templates() {
+    for (stage, template) in every_stage_with_template() {
         let (_, target_group) = only(&template, "AWS::ElasticLoadBalancingV2::TargetGroup");
         let name = target_group["Properties"]["Name"]
             .as_str()
@@ -174,7 +145,7 @@ fn target_group_name_is_fixed_and_at_most_32_characters() {
         assert!(
             name.len() <= 32,
             "{}: {name:?} is {} characters",
-            stage.name,
+            label(&stage),
             name.len()
         );
         assert_eq!(name, format!("{}-{}", stage.settings.service, stage.name));
@@ -184,7 +155,7 @@ fn target_group_name_is_fixed_and_at_most_32_characters() {
 #[test]
 fn a_service_and_stage_too_long_for_a_target_group_name_is_refused() {
     let text =
-        std::fs::read_to_string(Path::new(DEFAULT_STAGES_DIR).join("production.toml")).unwrap();
+        std::fs::read_to_string(fixture_file("production")).unwrap();
     // 24 + 1 + 10 ("production") = 35 characters, over the 32 a target group name allows.
     let text: String = text
         .lines()
@@ -213,7 +184,7 @@ fn a_service_and_stage_too_long_for_a_target_group_name_is_refused() {
 
 #[test]
 fn target_group_depends_on_the_invoke_permission() {
-    for (stage, template) in shipped_templates() {
+    for (stage, template) in every_stage_with_template() {
         let (permission_id, _) = only(&template, "AWS::Lambda::Permission");
         let (_, target_group) = only(&template, "AWS::ElasticLoadBalancingV2::TargetGroup");
         let depends_on = target_group["DependsOn"]
@@ -222,14 +193,14 @@ fn target_group_depends_on_the_invoke_permission() {
         assert!(
             depends_on.contains(&json!(permission_id)),
             "{}: {depends_on:?}",
-            stage.name
+            label(&stage)
         );
     }
 }
 
 #[test]
 fn lambda_target_group_targets_the_function_without_port_protocol_or_vpc() {
-    for (stage, template) in shipped_templates() {
+    for (stage, template) in every_stage_with_template() {
         let (function_id, _) = only(&template, "AWS::Lambda::Function");
         let (_, target_group) = only(&template, "AWS::ElasticLoadBalancingV2::TargetGroup");
         let properties = &target_group["Properties"];
@@ -242,7 +213,7 @@ fn lambda_target_group_targets_the_function_without_port_protocol_or_vpc() {
             assert!(
                 properties.get(absent).is_none(),
                 "{}: a lambda target group has no {absent}",
-                stage.name
+                label(&stage)
             );
         }
         let health_check = stage.settings.load_balancer.health_check;
@@ -250,7 +221,7 @@ fn lambda_target_group_targets_the_function_without_port_protocol_or_vpc() {
             properties["HealthCheckEnabled"],
             json!(health_check),
             "{}",
-            stage.name
+            label(&stage)
         );
         if health_check {
             assert_eq!(properties["HealthCheckPath"], "/healthz");
@@ -262,7 +233,7 @@ fn lambda_target_group_targets_the_function_without_port_protocol_or_vpc() {
 
 #[test]
 fn function_timeout_is_below_the_alb_idle_timeout() {
-    for (stage, template) in shipped_templates() {
+    for (stage, template) in every_stage_with_template() {
         let (_, function) = only(&template, "AWS::Lambda::Function");
         let timeout = function["Properties"]["Timeout"].as_u64().unwrap();
         let idle: u64 = lb_attribute(&template, "idle_timeout.timeout_seconds")
@@ -272,13 +243,13 @@ fn function_timeout_is_below_the_alb_idle_timeout() {
         assert!(
             timeout < idle,
             "{}: Lambda timeout {timeout} s is not below the ALB idle timeout {idle} s",
-            stage.name
+            label(&stage)
         );
     }
     let message = Stage::parse(
         "migrate",
         "migrate.toml",
-        &std::fs::read_to_string(Path::new(DEFAULT_STAGES_DIR).join("migrate.toml"))
+        &std::fs::read_to_string(fixture_file("migrate"))
             .unwrap()
             .replacen("idle_timeout_seconds = 60", "idle_timeout_seconds = 10", 1),
     )
@@ -293,21 +264,22 @@ fn function_timeout_is_below_the_alb_idle_timeout() {
 }
 
 #[test]
-fn https_listener_uses_an_exact_known_tls13_policy_and_the_stage_certificate() {
-    for (stage, template) in shipped_templates() {
+fn https_listener_uses_the_exact_tls13_policy_and_the_stage_certificate() {
+    for (stage, template) in every_stage_with_template() {
         let https: Vec<&Value> = resources_of(&template, "AWS::ElasticLoadBalancingV2::Listener")
             .into_iter()
             .map(|(_, listener)| &listener["Properties"])
             .filter(|properties| properties["Protocol"] == "HTTPS")
             .collect();
         assert_eq!(https.len(), 1);
-        let policy = https[0]["SslPolicy"].as_str().unwrap();
-        assert!(
-            KNOWN_TLS13_POLICIES.contains(&policy),
-            "{}: unknown SSL policy {policy:?}",
-            stage.name
+        // ELB's TLS 1.3 policy that still admits TLS 1.2 clients ("Security policies" in
+        // the ELB guide); a misspelled name is only refused by AWS at deploy time.
+        assert_eq!(
+            https[0]["SslPolicy"],
+            "ELBSecurityPolicy-TLS13-1-2-2021-06",
+            "{}",
+            label(&stage)
         );
-        assert_eq!(policy, "ELBSecurityPolicy-TLS13-1-2-2021-06");
         assert_eq!(https[0]["Port"], 443);
         assert_eq!(
             https[0]["Certificates"],
@@ -323,7 +295,7 @@ fn https_listener_uses_an_exact_known_tls13_policy_and_the_stage_certificate() {
 
 #[test]
 fn http_listener_redirects_301_to_https_keeping_host_path_and_query() {
-    for (_, template) in shipped_templates() {
+    for (_, template) in every_stage_with_template() {
         let http: Vec<&Value> = resources_of(&template, "AWS::ElasticLoadBalancingV2::Listener")
             .into_iter()
             .map(|(_, listener)| &listener["Properties"])
@@ -346,7 +318,7 @@ fn http_listener_redirects_301_to_https_keeping_host_path_and_query() {
 
 #[test]
 fn invoke_permission_is_scoped_by_source_arn_and_source_account() {
-    for (stage, template) in shipped_templates() {
+    for (stage, template) in every_stage_with_template() {
         let (function_id, _) = only(&template, "AWS::Lambda::Function");
         let (_, permission) = only(&template, "AWS::Lambda::Permission");
         let properties = &permission["Properties"];
@@ -377,7 +349,7 @@ fn invoke_permission_is_scoped_by_source_arn_and_source_account() {
 
 #[test]
 fn role_may_only_write_its_own_log_group() {
-    for (stage, template) in shipped_templates() {
+    for (stage, template) in every_stage_with_template() {
         let (_, role) = only(&template, "AWS::IAM::Role");
         let (log_group_id, log_group) = only(&template, "AWS::Logs::LogGroup");
         let (_, function) = only(&template, "AWS::Lambda::Function");
@@ -413,7 +385,7 @@ fn role_may_only_write_its_own_log_group() {
 
 #[test]
 fn function_runs_bootstrap_on_provided_al2023_from_the_artifact_parameters() {
-    for (stage, template) in shipped_templates() {
+    for (stage, template) in every_stage_with_template() {
         let (_, function) = only(&template, "AWS::Lambda::Function");
         let properties = &function["Properties"];
         assert_eq!(properties["Runtime"], "provided.al2023");
@@ -451,7 +423,7 @@ fn function_runs_bootstrap_on_provided_al2023_from_the_artifact_parameters() {
 
 #[test]
 fn alb_is_internet_facing_and_hardened_with_deletion_protection_in_production() {
-    for (stage, template) in shipped_templates() {
+    for (stage, template) in every_stage_with_template() {
         let (_, load_balancer) = only(&template, "AWS::ElasticLoadBalancingV2::LoadBalancer");
         assert_eq!(load_balancer["Properties"]["Scheme"], "internet-facing");
         assert_eq!(load_balancer["Properties"]["Type"], "application");
@@ -470,34 +442,43 @@ fn alb_is_internet_facing_and_hardened_with_deletion_protection_in_production() 
             lb_attribute(&template, "routing.http.desync_mitigation_mode"),
             Some("defensive")
         );
-        let protected = if stage.name == "production" {
-            "true"
-        } else {
-            "false"
-        };
+        // On in `production` unless the file says otherwise, which validation refuses there.
+        let protected = stage
+            .settings
+            .load_balancer
+            .deletion_protection
+            .unwrap_or(stage.name == "production");
         assert_eq!(
             lb_attribute(&template, "deletion_protection.enabled"),
-            Some(protected),
+            Some(if protected { "true" } else { "false" }),
             "{}",
-            stage.name
+            label(&stage)
         );
         let access_logs = stage.settings.load_balancer.access_log_bucket.as_deref();
         assert_eq!(
             lb_attribute(&template, "access_logs.s3.bucket"),
             access_logs,
             "{}",
-            stage.name
+            label(&stage)
         );
         assert_eq!(
             lb_attribute(&template, "access_logs.s3.enabled"),
             access_logs.map(|_| "true")
         );
     }
+    for (name, protected) in [("production", "true"), ("migrate", "false")] {
+        let template = synth(&fixture(name)).to_json();
+        assert_eq!(
+            lb_attribute(&template, "deletion_protection.enabled"),
+            Some(protected),
+            "fixtures/{name}"
+        );
+    }
 }
 
 #[test]
 fn security_group_has_inline_rules_for_80_and_443_over_ipv4_and_ipv6() {
-    for (_, template) in shipped_templates() {
+    for (_, template) in every_stage_with_template() {
         assert!(
             resources_of(&template, "AWS::EC2::SecurityGroupIngress").is_empty(),
             "rules must be inline"
@@ -532,7 +513,7 @@ fn security_group_has_inline_rules_for_80_and_443_over_ipv4_and_ipv6() {
 
 #[test]
 fn alarms_cover_errors_throttles_5xx_and_latency_and_notify_the_stage_topic() {
-    for (stage, template) in shipped_templates() {
+    for (stage, template) in every_stage_with_template() {
         let alarms = resources_of(&template, "AWS::CloudWatch::Alarm");
         let mut metrics: Vec<&str> = alarms
             .iter()
@@ -560,29 +541,29 @@ fn alarms_cover_errors_throttles_5xx_and_latency_and_notify_the_stage_topic() {
                 alarm["Properties"].get("AlarmActions"),
                 expected_actions.as_ref(),
                 "{}: {id}",
-                stage.name
+                label(&stage)
             );
             assert_eq!(
                 alarm["Properties"].get("OKActions"),
                 expected_actions.as_ref(),
                 "{}: {id}",
-                stage.name
+                label(&stage)
             );
         }
     }
     assert!(
-        shipped("production")
+        fixture("production")
             .settings
             .alarms
             .sns_topic_arn
             .is_some(),
-        "one stage exercises the action"
+        "one fixture exercises the action"
     );
 }
 
 #[test]
 fn dashboard_shows_the_alb_and_lambda_metrics() {
-    for (stage, template) in shipped_templates() {
+    for (stage, template) in every_stage_with_template() {
         let (_, dashboard) = only(&template, "AWS::CloudWatch::Dashboard");
         let body = dashboard["Properties"]["DashboardBody"]["Fn::Sub"][0]
             .as_str()
@@ -608,7 +589,7 @@ fn dashboard_shows_the_alb_and_lambda_metrics() {
             assert!(
                 body.contains(metric),
                 "{}: the dashboard lacks {metric}",
-                stage.name
+                label(&stage)
             );
         }
         // Every ${…} in the body is one of the Sub variables: nothing left unresolved.
@@ -620,7 +601,7 @@ fn dashboard_shows_the_alb_and_lambda_metrics() {
             assert!(
                 variables.contains_key(name),
                 "{}: ${{{name}}} has no value",
-                stage.name
+                label(&stage)
             );
         }
     }
@@ -628,7 +609,7 @@ fn dashboard_shows_the_alb_and_lambda_metrics() {
 
 #[test]
 fn outputs_name_url_alb_target_group_function_and_dashboard() {
-    for (stage, template) in shipped_templates() {
+    for (stage, template) in every_stage_with_template() {
         let outputs: Vec<&String> = template["Outputs"].as_object().unwrap().keys().collect();
         assert_eq!(
             outputs,
@@ -649,7 +630,7 @@ fn outputs_name_url_alb_target_group_function_and_dashboard() {
 
 #[test]
 fn every_ref_and_getatt_names_something_that_exists() {
-    for (stage, template) in shipped_templates() {
+    for (stage, template) in every_stage_with_template() {
         let resources = template["Resources"].as_object().unwrap();
         let parameters = template["Parameters"].as_object().unwrap();
         let mut targets = Vec::new();
@@ -658,7 +639,7 @@ fn every_ref_and_getatt_names_something_that_exists() {
         for (target, is_ref) in targets {
             let known = resources.contains_key(&target)
                 || (is_ref && (parameters.contains_key(&target) || target.starts_with("AWS::")));
-            assert!(known, "{}: reference to unknown {target:?}", stage.name);
+            assert!(known, "{}: reference to unknown {target:?}", label(&stage));
         }
     }
 }
@@ -686,7 +667,7 @@ fn collect_references(value: &Value, targets: &mut Vec<(String, bool)>) {
 
 #[test]
 fn every_linter_skip_has_a_reason() {
-    for (stage, template) in shipped_templates() {
+    for (stage, template) in every_stage_with_template() {
         for (id, resource) in template["Resources"].as_object().unwrap() {
             for skip in resource["Metadata"]["checkov"]["skip"]
                 .as_array()
@@ -694,12 +675,12 @@ fn every_linter_skip_has_a_reason() {
                 .flatten()
             {
                 let check = skip["id"].as_str().unwrap();
-                assert!(check.starts_with("CKV"), "{}: {id}: {check}", stage.name);
+                assert!(check.starts_with("CKV"), "{}: {id}: {check}", label(&stage));
                 let reason = skip["comment"].as_str().unwrap_or_default();
                 assert!(
                     reason.len() >= 40,
                     "{}: {id}: {check} needs a real reason, got {reason:?}",
-                    stage.name
+                    label(&stage)
                 );
             }
         }
