@@ -32,8 +32,11 @@ else
     CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none"
   )
 fi
+ensure_site_tools
 step "Building the release site (wasm-release profile, $panics, wasm-opt, hashed names, br/gzip twins)"
-env "${build_env[@]}" cargo leptos build --release --precompress --frontend-only
+# RUST_BACKTRACE=0: cargo-leptos reports its own errors; the compiler's output says the rest.
+env "${build_env[@]}" RUST_BACKTRACE=0 RUST_LIB_BACKTRACE=0 cargo leptos build --release --precompress --frontend-only \
+  || die "cargo-leptos could not build the site (its output is above)"
 
 # wasm-bindgen's TypeScript declarations serve TypeScript builds, never a browser: keep them
 # out of the function's zip.

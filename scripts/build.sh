@@ -36,15 +36,8 @@ STAMP="$DEPLOY_DIR/site.stamp"
 mkdir -p "$DEPLOY_DIR"
 
 step "cargo-lambda $CARGO_LAMBDA_VERSION and the $rust_target target"
-if [[ "$(cargo lambda --version 2>/dev/null || true)" != *"$CARGO_LAMBDA_VERSION"* ]]; then
-  if [[ ! -x "$TOOLS/venv/bin/python" ]]; then
-    command -v python3 >/dev/null || die "python3 is required for cargo-lambda; install it and re-run"
-    python3 -m venv "$TOOLS/venv"
-  fi
-  "$TOOLS/venv/bin/pip" install --quiet --disable-pip-version-check "cargo-lambda==$CARGO_LAMBDA_VERSION"
-fi
-rustup target list --installed --toolchain "$TOOLCHAIN" | grep -qx "$rust_target" \
-  || rustup target add --toolchain "$TOOLCHAIN" "$rust_target"
+ensure_cargo_lambda
+ensure_rust_target "$rust_target"
 echo "present"
 
 # What the release site is built from, and what it is: the site is reused only when both are
@@ -80,7 +73,8 @@ fi
 
 step "bootstrap for $arch (cargo lambda build --release $lambda_flag, zip with target/site)"
 cargo lambda build --release "$lambda_flag" -p server-lambda --bin bootstrap \
-  --output-format zip --include target/site --lambda-dir "$LAMBDA_DIR"
+  --output-format zip --include target/site --lambda-dir "$LAMBDA_DIR" \
+  || die "cargo-lambda could not build bootstrap for $arch (its output is above)"
 [[ -f "$ZIP" ]] || die "cargo lambda wrote no $ZIP"
 # Fixed timestamps and order: the same build gives the same bytes, so the content-addressed
 # artifact key (its sha256) only changes when the function does.

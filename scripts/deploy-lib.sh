@@ -3,15 +3,6 @@
 # Source it after lib.sh, don't run it.
 # shellcheck shell=bash
 
-# Pins. cargo-lambda's matches scripts/setup.sh.
-AWSCLI_VERSION="1.46.2"
-MINISTACK_VERSION="1.5.33"
-CARGO_LAMBDA_VERSION="1.9.2"
-
-# awscli pins botocore exactly, and checkov (in target/tools/venv, for lint-infra.sh) pins it
-# through boto3 to another version: sharing one venv would break one of them, so the AWS CLI
-# and MiniStack get their own.
-AWS_VENV="$TOOLS/aws-venv"
 DEPLOY_DIR="$ROOT/target/deploy"
 DEFAULT_STAGES_DIR="$ROOT/infra/stages"
 DEPLOYTOOL="$ROOT/scripts/deploytool.py"
@@ -38,28 +29,6 @@ python_bin() {
   if [[ -x "$AWS_VENV/bin/python" ]]; then echo "$AWS_VENV/bin/python"; else command -v python3 || die "python3 is required"; fi
 }
 
-aws_tools_ready() {
-  [[ -x "$AWS_VENV/bin/aws" && -x "$AWS_VENV/bin/ministack" ]] || return 1
-  "$AWS_VENV/bin/python" - "$AWSCLI_VERSION" "$MINISTACK_VERSION" 2>/dev/null <<'EOF'
-import sys
-from importlib.metadata import version
-sys.exit(0 if (version("awscli"), version("ministack")) == (sys.argv[1], sys.argv[2]) else 1)
-EOF
-}
-
-# Installs awscli and ministack at their pins into target/tools/aws-venv, once.
-ensure_aws_tools() {
-  aws_tools_ready && return 0
-  echo "installing awscli $AWSCLI_VERSION and ministack $MINISTACK_VERSION into ${AWS_VENV#"$ROOT/"} (once)"
-  if [[ ! -x "$AWS_VENV/bin/python" ]]; then
-    command -v python3 >/dev/null || return 1
-    python3 -m venv "$AWS_VENV" || return 1
-  fi
-  "$AWS_VENV/bin/pip" install --quiet --disable-pip-version-check \
-    "awscli==$AWSCLI_VERSION" "ministack==$MINISTACK_VERSION" || return 1
-  aws_tools_ready
-}
-
 # Sets AWS_BIN: $AWS_CLI when given (e.g. AWS_CLI=aws for an AWS CLI v2 on PATH), else the
 # pinned awscli, installed on first use. Dies with a plain message when there is none.
 resolve_aws_cli() {
@@ -67,7 +36,7 @@ resolve_aws_cli() {
     AWS_BIN="$(command -v "$AWS_CLI" || true)"
     [[ -n "$AWS_BIN" ]] || die "no aws CLI: AWS_CLI=$AWS_CLI is not an executable. Install the AWS CLI, or unset AWS_CLI to use the pinned awscli $AWSCLI_VERSION (installed from PyPI into ${AWS_VENV#"$ROOT/"}). Nothing was changed."
   else
-    ensure_aws_tools || die "no aws CLI: awscli $AWSCLI_VERSION could not be installed from PyPI into ${AWS_VENV#"$ROOT/"} (see above). Install the AWS CLI and set AWS_CLI to it (e.g. AWS_CLI=aws). Nothing was changed."
+    ensure_aws_tools
     AWS_BIN="$AWS_VENV/bin/aws"
   fi
   "$AWS_BIN" --version >/dev/null 2>&1 || die "no aws CLI: $AWS_BIN --version fails. Nothing was changed."

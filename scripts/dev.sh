@@ -8,7 +8,8 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-"$ROOT/scripts/setup.sh"
+# What the site build runs (cargo-leptos, wasm-bindgen, wasm-opt): installed once, then skipped.
+ensure_site_tools
 
 if [[ "${1:-}" == "--watch" ]]; then
   shift

@@ -9,13 +9,15 @@ E2E_DIR="$ROOT/app/end2end"
 LOGS="$ROOT/target/e2e"
 mkdir -p "$LOGS"
 
+ensure_chromium
 "$ROOT/scripts/build-site.sh"
 step "Building bootstrap"
 cargo build -p server-lambda
 
 step "Installing the Playwright runner (no browser download: Debian Chromium is used)"
 if [[ ! -d "$E2E_DIR/node_modules/@playwright/test" ]] || [[ "$E2E_DIR/package-lock.json" -nt "$E2E_DIR/node_modules/.package-lock.json" ]]; then
-  (cd "$E2E_DIR" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
+  command -v npm >/dev/null || die "npm is required for the browser tests (Playwright): install Node.js and re-run"
+  (cd "$E2E_DIR" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund) || die "npm could not install the Playwright runner (above)"
 fi
 
 pids=()

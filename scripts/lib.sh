@@ -1,8 +1,11 @@
-# Shared by every script: paths, tool locations and logging. Source it, don't run it.
+# Shared by every script: paths, tool locations, logging and the tool installers (tools.sh).
+# Source it, don't run it: it also makes sure the pinned Rust toolchain is there.
 # shellcheck shell=bash
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TOOLS="$ROOT/target/tools"
+# PATH as it was before any script of a project added its tools (a test can hand it on clean).
+export PROJECT_ORIGINAL_PATH="${PROJECT_ORIGINAL_PATH:-$PATH}"
 export PATH="$TOOLS/venv/bin:$TOOLS/npm/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 cd "$ROOT"
 
@@ -21,3 +24,19 @@ export RUSTUP_TOOLCHAIN="$TOOLCHAIN"
 
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+source "$ROOT/scripts/tools.sh"
+ensure_rust_toolchain
+
+# Copies the project as git hands it out (tracked and unignored files, as a fresh clone or
+# `cargo generate --git` would see it, uncommitted edits included) into DEST, and prints the
+# files copied, NUL-separated, for callers that compare them.
+copy_tracked_tree() {
+  local dest="$1" files=() file
+  while IFS= read -r -d '' file; do
+    if [[ -e "$file" ]]; then files+=("$file"); fi # deleted but not yet committed
+  done < <(git -C "$ROOT" ls-files -z --cached --others --exclude-standard)
+  mkdir -p "$dest"
+  tar -C "$ROOT" -cf - -- "${files[@]}" | tar -C "$dest" -xf -
+  printf '%s\0' "${files[@]}"
+}

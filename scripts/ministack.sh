@@ -64,7 +64,7 @@ start() {
     echo "MiniStack is already running on $endpoint (region $(cat "$state/region" 2>/dev/null || echo "unknown: not started by this script"))"
     return 0
   fi
-  ensure_aws_tools || die "cannot install ministack $MINISTACK_VERSION from PyPI (above)"
+  ensure_aws_tools
   mkdir -p "$state/tmp"
   rm -f "$state/pid"
   echo "$region" >"$state/region"
@@ -123,7 +123,7 @@ status() {
 seed() {
   [[ -n "$stage" && -n "$out" ]] || die "ministack.sh seed needs --stage and --out"
   ministack_up "$port" || die "MiniStack is not running on $endpoint: scripts/ministack.sh start --port $port"
-  ensure_aws_tools || die "cannot install awscli/ministack (above)"
+  ensure_aws_tools
   load_stage "$stage" "$stages_dir" || die "stage $stage cannot be read (above)"
   local seeded
   seeded="$("$AWS_VENV/bin/python" "$ROOT/scripts/ministack_seed.py" "$endpoint" "$DESCRIBE_JSON")" \

@@ -18,10 +18,18 @@
 #     deploy again is a no-op
 #  7. destroy refuses production without --force-production and anything without --yes when
 #     there is no terminal; both destroyed, one bucket kept, one deleted, nothing else left
-#  8. stage `local` the way a user runs it: deploy.sh starts its own MiniStack, seeds it,
-#     deploys, smoke-tests; destroy.sh local; ministack.sh stop
+#  8. every stage in infra/stages (whatever `infra stages` lists, as its owner wrote it; `local`
+#     in step 9) deploys, passes its smoke test and is destroyed, on a MiniStack in its region
+#  9. stage `local` the way a new user runs it: `scripts/deploy.sh local` as the first command
+#     in a clean copy of the project (tracked files only, no target/ tools: it installs what it
+#     needs), which starts its own MiniStack, seeds it, builds, deploys, smoke-tests; then
+#     destroy.sh local; ministack.sh stop. The copy shares this checkout's cargo build cache
+#     (CARGO_TARGET_DIR) so the compiler does not start from nothing.
 #
-# Workarounds for MiniStack (REFERENCE §4), in the harness: the stage copies get ids MiniStack
+# Steps 1-7 deploy the fixture stages (infra/tests/fixtures/stages): their values are the
+# test's own, so what they prove does not change with the owner's edits.
+#
+# Workarounds for MiniStack, in the harness: the stage copies get ids MiniStack
 # generated (seeded VPC, subnets, zone, certificate, topic) and MiniStack's account
 # (000000000000: its ALB data plane answers for its default account and region only); the
 # emulator's missing target registration is done by scripts/ministack.sh register-targets,
@@ -36,7 +44,7 @@ started=$SECONDS
 BUILD_TIMEOUT_SECONDS=2700
 STEP_TIMEOUT_SECONDS=300
 export DEPLOY_TIMEOUT_SECONDS=240 CHANGE_SET_TIMEOUT_SECONDS=120 DELETE_TIMEOUT_SECONDS=240
-REGION_UNDER_TEST="eu-west-1"          # the region of migrate.toml and production.toml
+FIXTURES="$ROOT/infra/tests/fixtures/stages"
 EMULATOR_ACCOUNT="000000000000"
 WORK="$ROOT/target/test-deploy"
 rm -rf "$WORK"
@@ -103,7 +111,7 @@ same_state() {
 }
 
 step "Deploy e2e on MiniStack: tools"
-ensure_aws_tools || die "cannot install awscli/ministack"
+ensure_aws_tools
 # Nothing here may reach a cloud metadata service or a real AWS profile.
 export AWS_EC2_METADATA_DISABLED=true
 unset AWS_PROFILE AWS_DEFAULT_PROFILE AWS_SESSION_TOKEN
@@ -119,7 +127,11 @@ for version in v1 v2 v3; do
   python3 "$DEPLOYTOOL" zip-add "$BASE_ZIP" "$WORK/$version.zip" target/site/deploy-marker.txt "$version"
 done
 
-step "MiniStack for $REGION_UNDER_TEST (migrate and production side by side)"
+# The fixtures' region (migrate and production share it).
+REGION_UNDER_TEST="$(cargo run -q -p infra -- describe --stage migrate --stages-dir "$FIXTURES" \
+  | python3 -c 'import json, sys; print(json.load(sys.stdin)["region"])')"
+
+step "MiniStack for $REGION_UNDER_TEST (the fixtures' migrate and production side by side)"
 PORT="$(free_port)"
 ports+=("$PORT")
 "$ROOT/scripts/ministack.sh" start --port "$PORT" --region "$REGION_UNDER_TEST" --account "$EMULATOR_ACCOUNT"
@@ -128,7 +140,7 @@ ENDPOINT="$AWS_ENDPOINT_URL"
 STAGES="$WORK/stages"
 for stage in migrate production; do
   # Seeded ids and MiniStack's account replace the placeholders; everything else is the stage file.
-  expect_ok "seed-$stage" "$ROOT/scripts/ministack.sh" seed --port "$PORT" --stage "$stage" --out "$STAGES" \
+  expect_ok "seed-$stage" "$ROOT/scripts/ministack.sh" seed --port "$PORT" --stage "$stage" --stages-dir "$FIXTURES" --out "$STAGES" \
     "account_id=\"$EMULATOR_ACCOUNT\""
 done
 copy() { python3 "$DEPLOYTOOL" stage-copy "$STAGES/migrate.toml" "$1/migrate.toml" "${@:2}"; }
@@ -246,15 +258,49 @@ checks leftovers --endpoint "$ENDPOINT" --region "$REGION_UNDER_TEST" --prefix "
   --bucket-gone "$(fact "$PRODUCTION_JSON" artifact_bucket)"
 "$ROOT/scripts/ministack.sh" stop --port "$PORT"
 
-step "Stage local as a user runs it: deploy.sh starts and seeds its own MiniStack"
+step "Every stage in infra/stages deploys as its owner wrote it (emulator ids and account swapped in)"
+owner_stages=()
+while IFS= read -r stage; do [[ "$stage" == local ]] || owner_stages+=("$stage"); done < <(cargo run -q -p infra -- stages)
+for stage in "${owner_stages[@]}"; do
+  owner_json="$WORK/owner-$stage.json"
+  cargo run -q -p infra -- describe --stage "$stage" >"$owner_json"
+  region="$(fact "$owner_json" region)"
+  # MiniStack's load balancers answer only in the region it was started for: one per stage.
+  OWNER_PORT="$(free_port)"
+  ports+=("$OWNER_PORT")
+  "$ROOT/scripts/ministack.sh" start --port "$OWNER_PORT" --region "$region" --account "$EMULATOR_ACCOUNT" >"$LOGS/ministack-$stage.log"
+  mkdir -p "$WORK/owner-$stage"
+  expect_ok "owner-seed-$stage" env MINISTACK_PORT="$OWNER_PORT" "$ROOT/scripts/ministack.sh" seed --port "$OWNER_PORT" \
+    --stage "$stage" --out "$WORK/owner-$stage" "account_id=\"$EMULATOR_ACCOUNT\""
+  expect_ok "owner-deploy-$stage" env AWS_ENDPOINT_URL="http://127.0.0.1:$OWNER_PORT" "$DEPLOY" "$stage" \
+    --stages-dir "$WORK/owner-$stage" --zip "$WORK/v1.zip"
+  grep -q "smoke test of $stage passed" "$LOGS/owner-deploy-$stage.log" && ok "stage $stage ($region) deployed and passed its smoke test" \
+    || fail "deploy.sh $stage did not pass its smoke test"
+  expect_ok "owner-destroy-$stage" env AWS_ENDPOINT_URL="http://127.0.0.1:$OWNER_PORT" "$ROOT/scripts/destroy.sh" "$stage" \
+    --yes --force-production --delete-artifacts --stages-dir "$WORK/owner-$stage"
+  "$ROOT/scripts/ministack.sh" stop --port "$OWNER_PORT" >/dev/null
+done
+
+step "Stage local as a new user runs it: deploy.sh local first thing in a clean copy of the project"
+CLEAN="$WORK/clean-clone"
+copy_tracked_tree "$CLEAN" >/dev/null
+[[ -x "$CLEAN/scripts/deploy.sh" && ! -e "$CLEAN/target" ]] || fail "the clean copy is not clean"
 LOCAL_PORT="$(free_port)"
 ports+=("$LOCAL_PORT")
-expect_ok deploy-local env MINISTACK_PORT="$LOCAL_PORT" "$ROOT/scripts/deploy.sh" local --zip "$WORK/v1.zip"
-grep -q "starting MiniStack" "$LOGS/deploy-local.log" && ok "deploy.sh local started MiniStack on 127.0.0.1:$LOCAL_PORT" \
+# Nothing of this checkout's environment but the cargo build cache; tools under target/ (wasm-opt,
+# cargo-lambda, the AWS CLI and MiniStack) are the copy's own, installed by deploy.sh.
+first_run() { (cd "$CLEAN" && env -u AWS_ENDPOINT_URL -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY \
+  PATH="$PROJECT_ORIGINAL_PATH" CARGO_TARGET_DIR="$ROOT/target" MINISTACK_PORT="$LOCAL_PORT" "$@"); }
+run deploy-local-first "$BUILD_TIMEOUT_SECONDS" first_run scripts/deploy.sh local \
+  || { tail -n 40 "$LOGS/deploy-local-first.log" >&2; fail "scripts/deploy.sh local failed as the first command (log ${LOGS#"$ROOT/"}/deploy-local-first.log)"; }
+ok "scripts/deploy.sh local worked as the first command in a clean copy"
+grep -q "installing wasm-opt" "$LOGS/deploy-local-first.log" && ok "it installed wasm-opt itself" || fail "deploy.sh local did not install wasm-opt"
+grep -q "starting MiniStack" "$LOGS/deploy-local-first.log" && ok "it started MiniStack on 127.0.0.1:$LOCAL_PORT" \
   || fail "deploy.sh local did not start MiniStack"
-expect_ok smoke-local env MINISTACK_PORT="$LOCAL_PORT" "$ROOT/scripts/smoke.sh" local
-expect_ok destroy-local env MINISTACK_PORT="$LOCAL_PORT" "$ROOT/scripts/destroy.sh" local --yes --delete-artifacts
-expect_ok stop-local-ministack "$ROOT/scripts/ministack.sh" stop --port "$LOCAL_PORT"
+grep -q "smoke test of local passed" "$LOGS/deploy-local-first.log" && ok "its smoke test passed" || fail "no smoke test of local"
+expect_ok smoke-local first_run scripts/smoke.sh local
+expect_ok destroy-local first_run scripts/destroy.sh local --yes --delete-artifacts
+expect_ok stop-local-ministack first_run scripts/ministack.sh stop --port "$LOCAL_PORT"
 
 step "deploy e2e passed in $(elapsed)"
 echo "deploy-e2e: $passed passed, 0 failed"

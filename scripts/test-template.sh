@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Proves the `cargo generate` starter: (1) expanding with the template's own values gives back
 # this very tree, so no `.liquid` twin is stale; (2) expanding under another name gives a
-# project with no Liquid syntax or template name left, whose unit tests pass and whose
-# production template synthesizes and lints clean.
+# project with no Liquid syntax or template name left; (3) in it, after the owner's first edits
+# (every placeholder replaced with real-looking values, a fourth stage added), the project's
+# own `cargo test --workspace` and infra lint (every stage) pass.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -22,11 +23,7 @@ mkdir -p "$WORK"
 # state of the working tree. The same list is what the self-expansion below must reproduce.
 TEMPLATE="$WORK/template"
 template_files=()
-while IFS= read -r -d '' file; do
-  if [[ -e "$file" ]]; then template_files+=("$file"); fi # deleted but not yet committed
-done < <(git ls-files -z --cached --others --exclude-standard)
-mkdir -p "$TEMPLATE"
-tar -cf - -- "${template_files[@]}" | tar -C "$TEMPLATE" -xf -
+while IFS= read -r -d '' file; do template_files+=("$file"); done < <(copy_tracked_tree "$TEMPLATE")
 
 expand() { # destination, name, domain, region
   cargo generate --path "$TEMPLATE" --destination "$1" --name "$2" --silent --vcs none --no-workspace \
@@ -71,15 +68,46 @@ grep -q "^domain = \"$DOMAIN\"" "$project/infra/stages/production.toml" || die "
 grep -q "^region = \"$REGION\"" "$project/infra/stages/production.toml" || die "production region is not $REGION"
 echo "clean"
 
-step "The generated project's unit tests"
-(cd "$project" && CARGO_TARGET_DIR="$GENERATED_TARGET" cargo test --workspace --lib --quiet)
-(cd "$project" && CARGO_TARGET_DIR="$GENERATED_TARGET" cargo test -p infra --quiet)
+step "The owner's first edits: every placeholder replaced, a stage of their own added"
+# What a new owner does first (README): real-looking values for every PLACEHOLDER in migrate
+# and production, then a fourth stage copied from migrate under another domain. The project's
+# own tests and lint must stay green through all of it.
+stages="$project/infra/stages"
+MIGRATE_ACCOUNT="493817265012"
+PRODUCTION_ACCOUNT="615293847561"
+sed -i -e "s/111111111111/$MIGRATE_ACCOUNT/g" -e 's/Z0PLACEHOLDERMIGRATE/Z08761232QX4PLMNB7TRS/' \
+  -e 's/^domain = "migrate.example.com"/domain = "beta.shop.acme.test"/' \
+  -e 's/certificate\/00000000-0000-0000-0000-000000000000/certificate\/3f2b8c1e-9d4a-4e7b-8c21-5a6f0e9d1b47/' \
+  -e 's/vpc-0000000000000000a/vpc-0a1b2c3d4e5f60718/' \
+  -e 's/subnet-0000000000000000a/subnet-04c1d2e3f4a5b6c78/' -e 's/subnet-0000000000000000b/subnet-09f8e7d6c5b4a3921/' \
+  "$stages/migrate.toml"
+sed -i -e "s/222222222222/$PRODUCTION_ACCOUNT/g" -e 's/Z0PLACEHOLDERPRODUCTION/Z1D633PJN98FT9/' \
+  -e 's/certificate\/00000000-0000-0000-0000-000000000000/certificate\/7c9e6679-7425-40de-944b-e07fc1f90ae7/' \
+  -e 's/vpc-0000000000000000c/vpc-0f1e2d3c4b5a69788/' \
+  -e 's/subnet-0000000000000000c/subnet-0123456789abcdef0/' -e 's/subnet-0000000000000000d/subnet-0fedcba9876543210/' \
+  -e 's/subnet-0000000000000000e/subnet-0a9b8c7d6e5f40312/' \
+  "$stages/production.toml"
+sed -e 's/^domain = "beta.shop.acme.test"/domain = "staging.shop.acme.test"/' -e 's/^# Stage `migrate`/# Stage `staging`/' \
+  "$stages/migrate.toml" >"$stages/staging.toml"
+placeholders=$(grep -nE '"[^"]*(PLACEHOLDER|111111111111|222222222222|0000000000000000)[^"]*"' "$stages/migrate.toml" "$stages/production.toml" "$stages/staging.toml" || true)
+[[ -z "$placeholders" ]] || die "placeholder values left after the owner's edits: $placeholders"
+grep -q "^domain = \"staging.shop.acme.test\"" "$stages/staging.toml" || die "the staging stage was not written"
+echo "stages now: $(cd "$project" && CARGO_TARGET_DIR="$GENERATED_TARGET" cargo run -q -p infra -- stages | tr '\n' ' ')"
 
-step "The generated project's production template synthesizes and lints clean"
-command -v cfn-lint >/dev/null && command -v checkov >/dev/null || die "cfn-lint and checkov are missing: run scripts/lint-infra.sh first"
-template="$WORK/$NAME-production.json"
-(cd "$project" && CARGO_TARGET_DIR="$GENERATED_TARGET" cargo run -q -p infra -- synth --stage production --out "$template")
-grep -q "\"$NAME-production\"" "$template" || die "the template does not carry the project name"
-cfn-lint "$template"
-checkov --skip-download --quiet --compact --framework cloudformation -f "$template"
+step "The generated project's own tests (cargo test --workspace)"
+(cd "$project" && CARGO_TARGET_DIR="$GENERATED_TARGET" cargo test --workspace --quiet) \
+  || die "the generated project's tests fail after the owner's edits (above)"
+
+step "The generated project's infra lint (every stage, its own scripts/lint-infra.sh)"
+# The lint tools are this checkout's (same pins), linked rather than installed again.
+mkdir -p "$project/target"
+ln -sfn "$TOOLS" "$project/target/tools"
+lint_log="$WORK/$NAME-lint.log"
+(cd "$project" && CARGO_TARGET_DIR="$GENERATED_TARGET" scripts/lint-infra.sh) >"$lint_log" 2>&1 \
+  || { tail -n 40 "$lint_log" >&2; die "the generated project's infra lint fails after the owner's edits (log ${lint_log#"$ROOT/"})"; }
+for stage in local migrate production staging; do
+  grep -q "checkov target/infra/$stage.json" "$lint_log" || die "lint-infra.sh did not lint the $stage stage"
+done
+grep -q "\"$NAME-staging\"" "$project/target/infra/staging.json" || die "the staging template does not carry the project name"
+tail -n 1 "$lint_log"
 echo "generated project checks passed"
