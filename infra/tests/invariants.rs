@@ -154,8 +154,7 @@ fn target_group_name_is_fixed_and_at_most_32_characters() {
 
 #[test]
 fn a_service_and_stage_too_long_for_a_target_group_name_is_refused() {
-    let text =
-        std::fs::read_to_string(fixture_file("production")).unwrap();
+    let text = std::fs::read_to_string(fixture_file("production")).unwrap();
     // 24 + 1 + 10 ("production") = 35 characters, over the 32 a target group name allows.
     let text: String = text
         .lines()

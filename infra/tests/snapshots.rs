@@ -21,5 +21,8 @@ fn every_fixture_template_matches_its_snapshot() {
 #[test]
 fn every_fixture_file_is_snapshotted() {
     let files = list_stages(std::path::Path::new(FIXTURES_DIR)).unwrap();
-    assert_eq!(files, FIXTURE_STAGES, "add the new fixture to FIXTURE_STAGES");
+    assert_eq!(
+        files, FIXTURE_STAGES,
+        "add the new fixture to FIXTURE_STAGES"
+    );
 }

@@ -8,7 +8,7 @@ use server_lambda::{AlbHandler, emulator, lambda, site, telemetry};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let settings = match Settings::load(&args, |key| std::env::var(key).ok()) {
+    let settings = match Settings::from_env(&args) {
         Ok(settings) => settings,
         Err(ConfigError::HelpRequested) => {
             println!("{USAGE}");

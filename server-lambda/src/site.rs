@@ -18,6 +18,7 @@ use tower_http::compression::{
 use crate::assets::SiteAssets;
 
 /// Responses smaller than this are sent uncompressed: the saving would not pay for the CPU.
+/// (`SizeAbove` compresses a body of exactly this many bytes.)
 pub const COMPRESSION_THRESHOLD_BYTES: u16 = 1024;
 
 /// Builds the Router the handler runs every request through.

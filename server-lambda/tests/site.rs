@@ -9,6 +9,8 @@ use common::*;
 use serde_json::Value;
 use server_lambda::AlbHandler;
 use server_lambda::alb::HeaderMode::MultiValue;
+use server_lambda::config::{BuildDefaults, Inputs, Settings};
+use server_lambda::site::COMPRESSION_THRESHOLD_BYTES;
 
 async fn invoke(router: axum::Router, event: Value) -> Value {
     let response = AlbHandler::new(router)
@@ -146,16 +148,56 @@ async fn pages_hydrate_only_their_islands_with_the_saved_preferences_as_props() 
 }
 
 #[tokio::test]
-async fn small_responses_stay_uncompressed() {
+async fn text_is_compressed_from_the_threshold_up() {
     let _serial = one_renderer_at_a_time().await;
+    // The documented value; the sizes below follow the constant the router uses.
+    assert_eq!(COMPRESSION_THRESHOLD_BYTES, 1024);
+    let threshold = usize::from(COMPRESSION_THRESHOLD_BYTES);
+    // tower-http's `SizeAbove` compresses bodies of at least its size: 1023 bytes go as is,
+    // 1024 are compressed. Static files have an exact length, which the pages have not.
+    let page = |size: usize| -> Vec<u8> {
+        b"<p>compressible text</p>\n"
+            .iter()
+            .copied()
+            .cycle()
+            .take(size)
+            .collect()
+    };
+    let site = BuiltSite::new("threshold");
+    site.write("below.html", &page(threshold - 1));
+    site.write("at.html", &page(threshold));
     let headers = with_header(browser_headers(), "accept-encoding", "br, gzip");
-    let response = invoke(
-        site_router(),
+
+    let below = invoke(
+        site.router(),
+        event(MultiValue, "GET", "/below.html", &[], &headers),
+    )
+    .await;
+    assert_eq!(below["statusCode"], 200);
+    assert!(
+        header_values(&below, "content-encoding").is_empty(),
+        "{below}"
+    );
+    assert_eq!(body_bytes(&below), page(threshold - 1));
+
+    let at = invoke(
+        site.router(),
+        event(MultiValue, "GET", "/at.html", &[], &headers),
+    )
+    .await;
+    assert_alb_contract(&at, MultiValue);
+    assert_eq!(header_values(&at, "content-encoding"), ["br"]);
+    assert_eq!(at["isBase64Encoded"], true);
+    assert_eq!(brotli_decode(&body_bytes(&at)), page(threshold));
+
+    // A handler response, not a file: `/healthz` is far below the threshold.
+    let healthz = invoke(
+        site.router(),
         event(MultiValue, "GET", "/healthz", &[], &headers),
     )
     .await;
-    assert!(header_values(&response, "content-encoding").is_empty());
-    assert_eq!(response["body"], "ok");
+    assert!(header_values(&healthz, "content-encoding").is_empty());
+    assert_eq!(healthz["body"], "ok");
 }
 
 /// A built site root as cargo-leptos writes it, in a temp dir removed on drop.
@@ -185,12 +227,31 @@ impl BuiltSite {
         Self { root }
     }
 
+    fn write(&self, relative: &str, bytes: &[u8]) {
+        std::fs::write(self.root.join(relative), bytes).unwrap();
+    }
+
+    /// The site Router with the settings `bootstrap` would start with for this site root.
     fn router(&self) -> axum::Router {
-        let options = leptos::prelude::LeptosOptions::builder()
-            .output_name("site")
-            .site_root(self.root.to_string_lossy().to_string())
-            .build();
-        server_lambda::site::router(server_lambda::config::with_content_hashes(options))
+        let site_root = self.root.to_string_lossy().to_string();
+        let env = |key: &str| match key {
+            "LEPTOS_SITE_ROOT" => Ok(site_root.clone()),
+            _ => Err(std::env::VarError::NotPresent),
+        };
+        let settings = Settings::load(
+            &[],
+            Inputs {
+                env: &env,
+                defaults: BuildDefaults {
+                    output_name: "site",
+                    site_root: "target/site",
+                },
+                current_dir: None,
+                is_file: &|path| path.is_file(),
+            },
+        )
+        .unwrap();
+        server_lambda::site::router(settings.leptos)
     }
 }
 

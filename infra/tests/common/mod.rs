@@ -33,7 +33,10 @@ pub fn fixture_file(name: &str) -> PathBuf {
 /// The names of the owner's stages: every `*.toml` in `stages/`.
 pub fn owner_stage_names() -> Vec<String> {
     let names = list_stages(Path::new(DEFAULT_STAGES_DIR)).expect("stages/ is readable");
-    assert!(!names.is_empty(), "{DEFAULT_STAGES_DIR} holds no stage file");
+    assert!(
+        !names.is_empty(),
+        "{DEFAULT_STAGES_DIR} holds no stage file"
+    );
     names
 }
 
