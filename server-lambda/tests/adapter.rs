@@ -121,6 +121,49 @@ async fn health_check_without_host_gets_a_path_only_uri() {
 }
 
 #[tokio::test]
+async fn a_host_header_can_never_change_the_route() {
+    // Hosts that would splice a path or query into `scheme://host/path` (the echo route only
+    // answers /echo: any other route taken would be a 404).
+    for host in [
+        "site.example.com?x",
+        "site.example.com/preferences?",
+        "site.example.com/text#",
+        "user@site.example.com",
+        "site.example.com:443/length",
+        "site.example.com:notaport",
+    ] {
+        for mode in BOTH_MODES {
+            let echo = echo_of(event(
+                mode,
+                "GET",
+                "/echo",
+                &[("a", "1")],
+                &[("host", host), ("x-forwarded-proto", "https")],
+            ))
+            .await;
+            assert_eq!(echo["uri"], "/echo?a=1", "{host:?} {mode:?}");
+            assert_eq!(
+                echoed_header(&echo, "host"),
+                [host],
+                "the header itself stays"
+            );
+        }
+    }
+    let echo = echo_of(event(
+        MultiValue,
+        "GET",
+        "/echo",
+        &[],
+        &[
+            ("host", "[2001:db8::1]:8443"),
+            ("x-forwarded-proto", "https"),
+        ],
+    ))
+    .await;
+    assert_eq!(echo["uri"], "https://[2001:db8::1]:8443/echo");
+}
+
+#[tokio::test]
 async fn base64_form_body_is_decoded() {
     let form = b"theme=dark&display_name=Zo%C3%AB+X";
     for mode in BOTH_MODES {

@@ -293,3 +293,32 @@ async fn request_log_line_carries_the_trace_id() {
     assert_eq!(fields["level"], "INFO");
     lambda.stop().await;
 }
+
+#[tokio::test]
+async fn a_host_that_is_not_an_authority_never_reroutes_a_request_and_is_logged() {
+    let mut lambda = LambdaUnderTest::start().await;
+    for host in ["shop.example.org?x", "shop.example.org/preferences?"] {
+        for mode in BOTH_MODES {
+            let health = lambda
+                .invoke(&event(
+                    mode,
+                    "GET",
+                    "/healthz",
+                    &[],
+                    &[("host", host), ("x-forwarded-proto", "https")],
+                ))
+                .await;
+            assert_alb_contract(&health, mode);
+            assert_eq!(health["statusCode"], 200, "{host:?} {mode:?}");
+            assert_eq!(health["body"], "ok", "{host:?} {mode:?}: /healthz ran");
+        }
+    }
+    let logs = lambda.logs();
+    assert!(
+        logs.iter()
+            .any(|line| line.contains("not a valid authority")
+                && line.contains("shop.example.org/preferences?")),
+        "the ignored host is logged: {logs:?}"
+    );
+    lambda.stop().await;
+}

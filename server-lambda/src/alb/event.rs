@@ -2,6 +2,7 @@
 
 use aws_lambda_events::alb::AlbTargetGroupRequestContext;
 use axum::body::Body;
+use http::uri::{PathAndQuery, Scheme};
 use http::{HeaderName, HeaderValue, Method, Request, Uri, header::HOST};
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
@@ -177,8 +178,9 @@ impl AlbEvent {
     }
 
     /// Converts the event into the request the Router sees. The URI is absolute when the
-    /// event has a `host` (scheme from `x-forwarded-proto`), so the app can build absolute URLs;
-    /// health checks without `host` get a path-only URI.
+    /// event has a valid `host` (scheme from `x-forwarded-proto`), so the app can build absolute
+    /// URLs; health checks without `host`, and a `host` that is not a plain authority, get a
+    /// path-only URI. The path is always the event's: nothing in a header can change the route.
     pub fn into_request(self) -> Result<Request<Body>, EventError> {
         let method = Method::from_bytes(self.http_method.as_bytes())
             .map_err(|_| EventError::InvalidMethod(self.http_method.clone()))?;
@@ -191,24 +193,32 @@ impl AlbEvent {
             path_and_query.push('?');
             path_and_query.push_str(&query);
         }
+        let path_and_query = path_and_query
+            .parse::<PathAndQuery>()
+            .map_err(|_| EventError::InvalidPath(self.path.clone()))?;
         let scheme = match self.header("x-forwarded-proto") {
-            Some(proto) if proto.eq_ignore_ascii_case("https") => "https",
-            _ => "http",
+            Some(proto) if proto.eq_ignore_ascii_case("https") => Scheme::HTTPS,
+            _ => Scheme::HTTP,
         };
-        let absolute = self
-            .header(HOST.as_str())
-            .filter(|host| !host.is_empty())
-            .and_then(|host| {
-                format!("{scheme}://{host}{path_and_query}")
-                    .parse::<Uri>()
-                    .ok()
-            });
-        let uri = match absolute {
-            Some(uri) => uri,
-            None => path_and_query
-                .parse::<Uri>()
-                .map_err(|_| EventError::InvalidPath(self.path.clone()))?,
-        };
+        let authority = self.header(HOST.as_str()).and_then(|host| {
+            let authority = uri::authority_of_host(host);
+            if authority.is_none() && !host.is_empty() {
+                tracing::warn!(
+                    host = %uri::truncate_for_log(host),
+                    path = %uri::truncate_for_log(&self.path),
+                    "ignored a host header that is not a valid authority (host or host:port)"
+                );
+            }
+            authority
+        });
+        let mut parts = Uri::builder();
+        if let Some(authority) = authority {
+            parts = parts.scheme(scheme).authority(authority);
+        }
+        let uri = parts
+            .path_and_query(path_and_query)
+            .build()
+            .map_err(|_| EventError::InvalidPath(self.path.clone()))?;
 
         let mut request = Request::builder().method(method).uri(uri);
         let headers = request.headers_mut().expect("builder has no error yet");

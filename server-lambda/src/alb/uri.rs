@@ -3,6 +3,9 @@
 //! ALB passes query keys and values exactly as the client sent them (still percent-encoded,
 //! `+` still a plus). Decoding and re-encoding would turn `%2F` into `/` or `+` into a space,
 //! so the pairs are only re-joined; bytes a URI cannot hold are escaped, `%` never is.
+//! The `host` header only ever supplies an authority, never part of the path.
+
+use http::uri::Authority;
 
 /// Joins raw `(key, value)` pairs into a query string; a pair with an empty value keeps `=`.
 pub fn join_query<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
@@ -50,9 +53,102 @@ pub fn escape_invalid_uri_bytes(raw: &str) -> String {
     escaped
 }
 
+/// The authority of a `host` header when it is one: a DNS name or IPv4 address, or an IPv6
+/// address in brackets, with an optional numeric port; nothing else (no user info, path,
+/// query or fragment), so a header can never change the path a request is routed by.
+pub fn authority_of_host(host: &str) -> Option<Authority> {
+    let (name, port) = match host.rsplit_once(':') {
+        Some((name, _)) if !name.ends_with(']') && name.contains(':') => (host, None),
+        Some((name, port)) => (name, Some(port)),
+        None => (host, None),
+    };
+    let valid_port = port.is_none_or(|port| {
+        !port.is_empty() && port.len() <= 5 && port.bytes().all(|byte| byte.is_ascii_digit())
+    });
+    let valid_name = match name
+        .strip_prefix('[')
+        .and_then(|rest| rest.strip_suffix(']'))
+    {
+        Some(ipv6) => ipv6.parse::<std::net::Ipv6Addr>().is_ok(),
+        None => {
+            !name.is_empty()
+                && name.len() <= 253
+                && name.split('.').all(|label| {
+                    !label.is_empty()
+                        && label.len() <= 63
+                        && label.bytes().all(|byte| {
+                            byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_'
+                        })
+                })
+        }
+    };
+    if !(valid_name && valid_port) {
+        return None;
+    }
+    host.parse::<Authority>().ok()
+}
+
+/// At most 200 characters of a client's text, for a log line that must stay bounded.
+pub fn truncate_for_log(text: &str) -> String {
+    const LIMIT: usize = 200;
+    match text.char_indices().nth(LIMIT) {
+        Some((cut, _)) => format!("{}… ({} bytes in all)", &text[..cut], text.len()),
+        None => text.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn authorities_are_hosts_and_ports_only() {
+        for valid in [
+            "shop.example.org",
+            "shop.example.org:443",
+            "127.0.0.1:3000",
+            "localhost",
+            "[::1]:8080",
+            "[2001:db8::1]",
+            "my_host.internal",
+        ] {
+            assert_eq!(
+                authority_of_host(valid).map(|authority| authority.to_string()),
+                Some(valid.to_string()),
+                "{valid}"
+            );
+        }
+        for invalid in [
+            "",
+            "shop.example.org?x",
+            "shop.example.org/preferences?",
+            "shop.example.org#frag",
+            "user@shop.example.org",
+            "shop.example.org:",
+            "shop.example.org:99999x",
+            "shop.example.org:123456",
+            "shop..example.org",
+            ".example.org",
+            "exa mple.org",
+            "[::1",
+            "[not-ipv6]:80",
+            "::1",
+            "shop.example.org:80:80",
+            "ex%61mple.org",
+        ] {
+            assert!(authority_of_host(invalid).is_none(), "{invalid:?}");
+        }
+    }
+
+    #[test]
+    fn log_text_is_bounded() {
+        assert_eq!(truncate_for_log("short"), "short");
+        let long = "é".repeat(1000);
+        let cut = truncate_for_log(&long);
+        assert!(cut.starts_with(&"é".repeat(200)));
+        assert!(cut.ends_with("… (2000 bytes in all)"), "{cut}");
+        assert_eq!(cut.chars().filter(|c| *c == 'é').count(), 200);
+    }
 
     #[test]
     fn join_keeps_encoded_bytes_and_plus() {
