@@ -8,6 +8,7 @@ use futures::FutureExt as _;
 use http::StatusCode;
 use tower::ServiceExt as _;
 
+use crate::alb::limit::{self, Fit};
 use crate::alb::{AlbEvent, AlbResponse, HeaderMode};
 
 /// The page sent when rendering panicked.
@@ -44,7 +45,10 @@ impl AlbHandler {
                 let path = event.path.clone();
                 let trace_id = event.header("x-amzn-trace-id").map(str::to_string);
                 let mode = event.mode();
+                let accept_encoding = event.header("accept-encoding").map(str::to_string);
                 let response = self.respond(event, mode, request_id).await;
+                let response =
+                    fit_alb_limit(response, accept_encoding.as_deref(), &path, request_id);
                 (method, path, trace_id, response)
             }
         };
@@ -106,6 +110,40 @@ impl AlbHandler {
             }
         }
     }
+}
+
+/// Runs the response through ALB's size cap and logs what had to be done about it.
+fn fit_alb_limit(
+    response: AlbResponse,
+    accept_encoding: Option<&str>,
+    path: &str,
+    request_id: &str,
+) -> AlbResponse {
+    let (response, fit) = limit::fit(response, accept_encoding);
+    let path = crate::alb::uri::truncate_for_log(path);
+    match fit {
+        Fit::Unchanged => {}
+        Fit::Compressed {
+            before,
+            after,
+            encoding,
+        } => tracing::warn!(
+            request_id,
+            path,
+            before,
+            after,
+            encoding,
+            "the response was over ALB's 1 MB limit uncompressed; sent compressed"
+        ),
+        Fit::Replaced { size, reason } => tracing::error!(
+            request_id,
+            path,
+            size,
+            reason,
+            "the response was over ALB's 1 MB limit and answered with 502 instead"
+        ),
+    }
+    response
 }
 
 fn bad_request(error: &crate::alb::EventError, mode: HeaderMode) -> AlbResponse {

@@ -322,3 +322,74 @@ async fn a_host_that_is_not_an_authority_never_reroutes_a_request_and_is_logged(
     );
     lambda.stop().await;
 }
+
+#[tokio::test]
+async fn a_response_over_albs_limit_is_compressed_or_replaced_by_a_logged_502() {
+    // Arrange: a site root with 1.1 MB of a compressible image (an image type other than SVG,
+    // which the compression layer leaves alone) and 800 KB of incompressible image bytes
+    // (1.07 MB once base64'd).
+    let root = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("oversized-site");
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(&root).unwrap();
+    let image: Vec<u8> = b"\x89PNG\r\n\x1a\n"
+        .iter()
+        .copied()
+        .chain((0..1_100_000).map(|index| (index % 7) as u8))
+        .collect();
+    std::fs::write(root.join("big.png"), &image).unwrap();
+    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+    let noise: Vec<u8> = (0..800_000)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as u8
+        })
+        .collect();
+    std::fs::write(root.join("noise.png"), &noise).unwrap();
+    let mut lambda = LambdaUnderTest::start_with_site_root(root.to_str().unwrap()).await;
+
+    for mode in BOTH_MODES {
+        // Act + Assert: compressed when the client accepts it...
+        let gzip_only = [("host", "site.example.com"), ("accept-encoding", "gzip")];
+        let compressed = lambda
+            .invoke(&event(mode, "GET", "/big.png", &[], &gzip_only))
+            .await;
+        assert_alb_contract(&compressed, mode);
+        assert_eq!(compressed["statusCode"], 200, "{mode:?}");
+        assert_eq!(header_values(&compressed, "content-encoding"), ["gzip"]);
+        let mut unzipped = Vec::new();
+        std::io::Read::read_to_end(
+            &mut flate2::read::GzDecoder::new(&body_bytes(&compressed)[..]),
+            &mut unzipped,
+        )
+        .unwrap();
+        assert!(unzipped == image, "the client gets the file back whole");
+
+        // ...and a small 502 when it does not, or when compressing cannot help.
+        for (path, accept) in [("/big.png", "identity"), ("/noise.png", "br, gzip")] {
+            let headers = [("host", "site.example.com"), ("accept-encoding", accept)];
+            let response = lambda
+                .invoke(&event(mode, "GET", path, &[], &headers))
+                .await;
+            assert_alb_contract(&response, mode);
+            assert_eq!(response["statusCode"], 502, "{path} {mode:?}");
+            assert!(serde_json::to_vec(&response).unwrap().len() < 2048);
+        }
+    }
+    let logs = lambda.logs();
+    assert!(
+        logs.iter()
+            .any(|line| line.contains("answered with 502 instead")
+                && line.contains("/noise.png")
+                && line.contains("\"size\":1066")
+                && line.contains("still over the limit compressed")),
+        "route, size and reason are logged: {logs:?}"
+    );
+    assert!(
+        logs.iter()
+            .any(|line| line.contains("sent compressed") && line.contains("/big.png")),
+        "{logs:?}"
+    );
+    lambda.stop().await;
+}

@@ -43,11 +43,16 @@ pub fn encode(
     bytes: &[u8],
 ) -> (String, bool) {
     if needs_base64(content_type, content_encoding, bytes) {
-        (STANDARD.encode(bytes), true)
+        (encode_base64(bytes), true)
     } else {
         // needs_base64 is false only for valid UTF-8.
         (String::from_utf8(bytes.to_vec()).unwrap_or_default(), false)
     }
+}
+
+/// Standard, padded base64 with no line breaks: the only form ALB accepts.
+pub fn encode_base64(bytes: &[u8]) -> String {
+    STANDARD.encode(bytes)
 }
 
 /// Decodes a body from the JSON; `None` when the base64 is invalid.

@@ -5,9 +5,11 @@
 //! - [`response`]: the response ALB accepts, built from an `http::Response` without JSON nulls.
 //! - [`body`]: ALB's rule for which bodies travel base64-encoded.
 //! - [`uri`]: the path and raw query re-joined into a URI without decoding anything.
+//! - [`limit`]: ALB's 1 MB response cap, enforced before a response leaves.
 
 pub mod body;
 pub mod event;
+pub mod limit;
 pub mod response;
 pub mod uri;
 

@@ -109,6 +109,62 @@ impl AlbResponse {
         response
     }
 
+    /// The header mode this response is written in.
+    pub fn mode(&self) -> HeaderMode {
+        if self.multi_value_headers.is_some() {
+            HeaderMode::MultiValue
+        } else {
+            HeaderMode::SingleValue
+        }
+    }
+
+    /// The first value of a header, by lowercase name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        match (&self.multi_value_headers, &self.headers) {
+            (Some(multi), _) => multi
+                .get(name)
+                .and_then(|values| values.first())
+                .map(String::as_str),
+            (None, Some(single)) => single.get(name).map(String::as_str),
+            (None, None) => None,
+        }
+    }
+
+    /// Sets a header (lowercase name) to one value, replacing any it had.
+    pub fn set_header(&mut self, name: &str, value: &str) {
+        if let Some(multi) = &mut self.multi_value_headers {
+            multi.insert(name.to_string(), vec![value.to_string()]);
+        } else if let Some(single) = &mut self.headers {
+            single.insert(name.to_string(), value.to_string());
+        }
+    }
+
+    /// Removes a header (lowercase name).
+    pub fn remove_header(&mut self, name: &str) {
+        if let Some(multi) = &mut self.multi_value_headers {
+            multi.shift_remove(name);
+        }
+        if let Some(single) = &mut self.headers {
+            single.shift_remove(name);
+        }
+    }
+
+    /// Adds `accept-encoding` to `vary`, for a body whose encoding was negotiated.
+    pub fn add_vary_accept_encoding(&mut self) {
+        let vary = match self.header("vary") {
+            Some(vary)
+                if vary
+                    .split(',')
+                    .any(|name| name.trim().eq_ignore_ascii_case("accept-encoding")) =>
+            {
+                return;
+            }
+            Some(vary) => format!("{vary}, accept-encoding"),
+            None => "accept-encoding".to_string(),
+        };
+        self.set_header("vary", &vary);
+    }
+
     fn empty(status: StatusCode, mode: HeaderMode) -> Self {
         let reason = status.canonical_reason().unwrap_or("Unknown");
         Self {

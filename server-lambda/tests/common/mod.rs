@@ -162,6 +162,8 @@ pub fn element_text(html: &str, id: &str) -> Option<String> {
 /// exactly the header field of `mode`, string header values.
 pub fn assert_alb_contract(response: &Value, mode: HeaderMode) {
     let object = response.as_object().expect("the response is a JSON object");
+    let size = serde_json::to_vec(response).unwrap().len();
+    assert!(size <= 1024 * 1024, "the response JSON is {size} bytes");
     assert!(object["statusCode"].is_u64(), "statusCode: {response}");
     let description = object["statusDescription"]
         .as_str()

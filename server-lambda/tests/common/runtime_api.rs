@@ -51,6 +51,11 @@ pub struct LambdaUnderTest {
 impl LambdaUnderTest {
     /// Starts the API on an ephemeral port and the real `bootstrap` against it.
     pub async fn start() -> Self {
+        Self::start_with_site_root(&super::public_dir()).await
+    }
+
+    /// The same, serving the given site root.
+    pub async fn start_with_site_root(site_root: &str) -> Self {
         let (sender, receiver) = mpsc::channel(16);
         let pending: Pending = Arc::default();
         let state = Arc::new(ApiState {
@@ -80,7 +85,7 @@ impl LambdaUnderTest {
             .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "512")
             .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/site-test")
             .env("AWS_LAMBDA_LOG_STREAM_NAME", "test-stream")
-            .env("LEPTOS_SITE_ROOT", super::public_dir())
+            .env("LEPTOS_SITE_ROOT", site_root)
             .env("RUST_BACKTRACE", "0")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

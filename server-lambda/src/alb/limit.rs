@@ -1,0 +1,244 @@
+//! ALB's 1 MB cap on the response JSON, enforced before a response leaves the function.
+//!
+//! ALB turns an oversized answer into a bare 502 while the function's own log shows a normal
+//! request. The handler runs every response through [`fit`], so the Lambda loop and the local
+//! emulator share one guard: a response over the cap is compressed when the client accepts
+//! it, and otherwise replaced by a small 502 page of our own, with the reason logged.
+
+use std::io::Write as _;
+
+use http::StatusCode;
+
+use super::{ALB_MAX_BYTES, AlbResponse, body};
+
+/// The page sent instead of a response too large for ALB.
+const TOO_LARGE_PAGE: &str = "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+<title>Bad Gateway</title></head><body><h1>Bad Gateway</h1>\
+<p>This response is too large to be delivered. Please try again later.</p></body></html>";
+
+/// What [`fit`] did to a response.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fit {
+    /// It was within the cap.
+    Unchanged,
+    /// It was over the cap and now fits, compressed.
+    Compressed {
+        /// JSON bytes before.
+        before: usize,
+        /// JSON bytes after.
+        after: usize,
+        /// `br` or `gzip`.
+        encoding: &'static str,
+    },
+    /// It was over the cap and could not be made to fit: a 502 page replaced it.
+    Replaced {
+        /// JSON bytes of the response that was dropped.
+        size: usize,
+        /// Why compressing did not help.
+        reason: &'static str,
+    },
+}
+
+/// The size of the response's JSON as it crosses the Lambda boundary, without building it.
+pub fn json_len(response: &AlbResponse) -> usize {
+    struct Counter(usize);
+    impl std::io::Write for Counter {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0 += bytes.len();
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut counter = Counter(0);
+    serde_json::to_writer(&mut counter, response).expect("an AlbResponse always serializes");
+    counter.0
+}
+
+/// Makes the response fit ALB's cap, given the request's `accept-encoding`.
+pub fn fit(response: AlbResponse, accept_encoding: Option<&str>) -> (AlbResponse, Fit) {
+    let before = json_len(&response);
+    if before <= ALB_MAX_BYTES {
+        return (response, Fit::Unchanged);
+    }
+    let replaced = |reason| {
+        let page = AlbResponse::with_body(
+            StatusCode::BAD_GATEWAY,
+            "text/html; charset=utf-8",
+            TOO_LARGE_PAGE,
+            response.mode(),
+        );
+        let fit = Fit::Replaced {
+            size: before,
+            reason,
+        };
+        (page, fit)
+    };
+    if response.header("content-encoding").is_some() {
+        return replaced("the body is already compressed");
+    }
+    let Some(encoding) = preferred_encoding(accept_encoding.unwrap_or_default()) else {
+        return replaced("the client accepts neither br nor gzip");
+    };
+    let Some(bytes) = body::decode(&response.body, response.is_base64_encoded) else {
+        return replaced("the body is not valid base64");
+    };
+    let mut compressed = response.clone();
+    compressed.body = body::encode_base64(&compress(&bytes, encoding));
+    compressed.is_base64_encoded = true;
+    compressed.remove_header("content-length");
+    compressed.set_header("content-encoding", encoding);
+    compressed.add_vary_accept_encoding();
+    let after = json_len(&compressed);
+    if after > ALB_MAX_BYTES {
+        return replaced("it is still over the limit compressed");
+    }
+    (
+        compressed,
+        Fit::Compressed {
+            before,
+            after,
+            encoding,
+        },
+    )
+}
+
+/// `br` if the client accepts it, else `gzip`, else nothing (a `q=0` refuses a coding).
+fn preferred_encoding(accept_encoding: &str) -> Option<&'static str> {
+    let accepts = |wanted: &str| {
+        accept_encoding.split(',').any(|item| {
+            let mut parts = item.split(';').map(str::trim);
+            let coding = parts.next().unwrap_or_default();
+            let refused = parts.any(|parameter| {
+                parameter
+                    .strip_prefix("q=")
+                    .and_then(|q| q.parse::<f32>().ok())
+                    .is_some_and(|q| q <= 0.0)
+            });
+            (coding.eq_ignore_ascii_case(wanted) || coding == "*") && !refused
+        })
+    };
+    ["br", "gzip"].into_iter().find(|coding| accepts(coding))
+}
+
+fn compress(bytes: &[u8], encoding: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len() / 4);
+    if encoding == "br" {
+        let mut writer = brotli::CompressorWriter::new(&mut out, 64 * 1024, 5, 22);
+        writer.write_all(bytes).expect("writing to memory");
+        drop(writer);
+    } else {
+        let mut writer = flate2::write::GzEncoder::new(&mut out, flate2::Compression::default());
+        writer.write_all(bytes).expect("writing to memory");
+        writer.finish().expect("writing to memory");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alb::HeaderMode;
+
+    fn text_response(size: usize, mode: HeaderMode) -> AlbResponse {
+        AlbResponse::with_body(
+            StatusCode::OK,
+            "text/html; charset=utf-8",
+            &"<p>the same words again</p>".repeat(size / 27 + 1)[..size],
+            mode,
+        )
+    }
+
+    #[test]
+    fn the_limit_is_on_the_whole_json_not_the_body() {
+        let response = text_response(ALB_MAX_BYTES - 50, HeaderMode::MultiValue);
+        assert!(json_len(&response) > ALB_MAX_BYTES);
+        assert_eq!(
+            json_len(&response),
+            serde_json::to_vec(&response).unwrap().len()
+        );
+    }
+
+    #[test]
+    fn a_response_within_the_limit_is_left_alone() {
+        let response = text_response(ALB_MAX_BYTES - 1000, HeaderMode::MultiValue);
+        assert!(json_len(&response) <= ALB_MAX_BYTES);
+        let (fitted, fit) = fit(response.clone(), Some("br"));
+        assert_eq!(fit, Fit::Unchanged);
+        assert_eq!(fitted, response);
+    }
+
+    #[test]
+    fn an_oversized_response_is_compressed_with_what_the_client_accepts() {
+        for (accept, expected) in [
+            ("gzip, deflate, br", "br"),
+            ("gzip", "gzip"),
+            ("br;q=0, gzip;q=0.5", "gzip"),
+            ("*", "br"),
+        ] {
+            for mode in [HeaderMode::SingleValue, HeaderMode::MultiValue] {
+                let response = text_response(ALB_MAX_BYTES + 10, mode);
+                let (fitted, fit) = fit(response, Some(accept));
+                let Fit::Compressed {
+                    encoding, after, ..
+                } = fit
+                else {
+                    panic!("{accept}: {fit:?}");
+                };
+                assert_eq!(encoding, expected, "{accept}");
+                assert_eq!(after, json_len(&fitted));
+                assert!(after < ALB_MAX_BYTES / 10);
+                assert_eq!(fitted.header("content-encoding"), Some(expected));
+                assert!(fitted.header("vary").unwrap().contains("accept-encoding"));
+                assert!(fitted.is_base64_encoded);
+                assert_eq!(fitted.mode(), mode);
+            }
+        }
+    }
+
+    #[test]
+    fn what_cannot_be_made_to_fit_becomes_a_small_502() {
+        let plain = text_response(ALB_MAX_BYTES + 10, HeaderMode::MultiValue);
+        let (page, fit) = fit(plain.clone(), Some("identity, br;q=0, gzip;q=0"));
+        assert!(matches!(fit, Fit::Replaced { reason, .. } if reason.contains("neither")));
+        assert_eq!(page.status_code, 502);
+        assert!(json_len(&page) < 1024);
+        assert_eq!(
+            fit_of(plain.clone(), None),
+            "the client accepts neither br nor gzip"
+        );
+
+        let mut encoded = plain.clone();
+        encoded.set_header("content-encoding", "gzip");
+        assert_eq!(
+            fit_of(encoded, Some("gzip")),
+            "the body is already compressed"
+        );
+
+        // Random bytes do not compress.
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let noise: Vec<u8> = (0..ALB_MAX_BYTES)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                state as u8
+            })
+            .collect();
+        let mut binary = plain;
+        binary.body = body::encode_base64(&noise);
+        binary.is_base64_encoded = true;
+        assert_eq!(
+            fit_of(binary, Some("br, gzip")),
+            "it is still over the limit compressed"
+        );
+    }
+
+    fn fit_of(response: AlbResponse, accept: Option<&str>) -> &'static str {
+        match fit(response, accept).1 {
+            Fit::Replaced { reason, .. } => reason,
+            other => panic!("{other:?}"),
+        }
+    }
+}
