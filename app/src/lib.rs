@@ -9,9 +9,11 @@
 //!   bundle stays small enough to serve from the function.
 //! - [`preferences`]: the theme and display-name cookies and the server functions that read
 //!   and write them.
+//! - [`client_error`]: how server functions refuse a client's value: 422 and a bounded message.
 //!
 //! Features: `ssr` for the server (`server-lambda`), `hydrate` for the wasm bundle.
 
+pub mod client_error;
 pub mod islands;
 pub mod pages;
 pub mod preferences;

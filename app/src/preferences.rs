@@ -6,6 +6,8 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::client_error::quoted;
+
 /// Longest display name accepted, in characters.
 pub const MAX_DISPLAY_NAME_CHARS: usize = 40;
 /// Cookie lifetime: one year.
@@ -59,8 +61,12 @@ pub struct Preferences {
 impl Preferences {
     /// Validates the submitted form fields.
     pub fn from_form(theme: &str, display_name: &str) -> Result<Self, String> {
-        let theme = Theme::parse(theme)
-            .ok_or_else(|| format!("unknown theme {theme:?}: choose \"light\" or \"dark\""))?;
+        let theme = Theme::parse(theme).ok_or_else(|| {
+            format!(
+                "unknown theme {}: choose \"light\" or \"dark\"",
+                quoted(theme)
+            )
+        })?;
         let display_name = display_name.trim();
         if display_name.chars().count() > MAX_DISPLAY_NAME_CHARS {
             return Err(format!(
@@ -168,7 +174,8 @@ pub fn theme_of_request() -> Theme {
     preferences_of_request().theme
 }
 
-/// Saves the preferences as two cookies (`POST /api/preferences`, form-encoded).
+/// Saves the preferences as two cookies (`POST /api/preferences`, form-encoded). A value the
+/// form cannot hold is refused with 422 (see [`crate::client_error`]).
 #[server(prefix = "/api", endpoint = "preferences")]
 pub async fn save_preferences(
     theme: String,
@@ -176,7 +183,8 @@ pub async fn save_preferences(
 ) -> Result<Preferences, ServerFnError> {
     use http::{HeaderValue, header::SET_COOKIE};
 
-    let preferences = Preferences::from_form(&theme, &display_name).map_err(ServerFnError::new)?;
+    let preferences =
+        Preferences::from_form(&theme, &display_name).map_err(crate::client_error::refused)?;
     let response = expect_context::<leptos_axum::ResponseOptions>();
     for cookie in preferences.set_cookie_headers() {
         let value = HeaderValue::from_str(&cookie).map_err(ServerFnError::new)?;
@@ -217,6 +225,20 @@ mod tests {
         );
         let long = "n".repeat(MAX_DISPLAY_NAME_CHARS + 1);
         assert!(Preferences::from_form("light", &long).is_err());
+    }
+
+    #[test]
+    fn refusals_quote_the_value_only_as_a_short_excerpt() {
+        assert_eq!(
+            Preferences::from_form("purple", "x").unwrap_err(),
+            "unknown theme \"purple\": choose \"light\" or \"dark\""
+        );
+        let huge = "q".repeat(600 * 1024);
+        let message = Preferences::from_form(&huge, "x").unwrap_err();
+        assert!(message.len() < 200, "{message}");
+        assert!(message.contains("qqq…\""), "{message}");
+        let message = Preferences::from_form("dark", &huge).unwrap_err();
+        assert!(!message.contains("qqq"), "{message}");
     }
 
     #[test]

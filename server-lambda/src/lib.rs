@@ -8,6 +8,8 @@
 //!   400, panics 500, and each request one log line. Shared by Lambda and the emulator.
 //! - [`site`]: the Router (Leptos pages, server functions, `/healthz`, static files, HTML
 //!   compression), built once.
+//! - [`security`]: secure defaults on every response (CSP, HSTS, nosniff, cookies) and the
+//!   refusal of cross-site state changes.
 //! - [`assets`]: the site root's files in memory, served with content negotiation and caching.
 //! - [`lambda`]: the Runtime API loop (`lambda_runtime`) feeding events to the handler.
 //! - [`emulator`]: the local ALB emulator, HTTP ⇄ event JSON, enforcing ALB's limits.
@@ -20,6 +22,8 @@ pub mod config;
 pub mod emulator;
 pub mod handler;
 pub mod lambda;
+pub mod security;
+pub mod server_fn_errors;
 pub mod site;
 pub mod telemetry;
 

@@ -60,7 +60,9 @@ pub fn router(options: LeptosOptions) -> Router {
             move || shell(options.clone())
         })
         .fallback(static_or_not_found)
+        .layer(axum::middleware::from_fn(crate::server_fn_errors::bound))
         .layer(compression)
+        .layer(axum::middleware::from_fn(crate::security::secure_defaults))
         .with_state(options)
 }
 

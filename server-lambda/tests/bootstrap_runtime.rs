@@ -213,7 +213,8 @@ async fn invalid_preferences_are_refused_with_the_reason() {
         true,
     );
     let response = lambda.invoke(&post).await;
-    assert_eq!(response["statusCode"], 500);
+    // The client's mistake: 422, never a 5xx that would page whoever watches the alarms.
+    assert_eq!(response["statusCode"], 422);
     assert!(
         response["body"]
             .as_str()

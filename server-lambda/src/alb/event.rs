@@ -187,7 +187,7 @@ impl AlbEvent {
         if !self.path.starts_with('/') {
             return Err(EventError::InvalidPath(self.path.clone()));
         }
-        let mut path_and_query = uri::escape_invalid_uri_bytes(&self.path);
+        let mut path_and_query = uri::escape_path(&self.path);
         let query = self.raw_query();
         if !query.is_empty() {
             path_and_query.push('?');

@@ -34,6 +34,13 @@ pub fn split_query(query: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The event's path as the path of a URI: invalid bytes escaped as in a query, and `?` too, so
+/// a path that carries one (never sent by ALB, but possible in a forged event) stays a path
+/// instead of starting a query that would change the route.
+pub fn escape_path(path: &str) -> String {
+    escape_invalid_uri_bytes(path).replace('?', "%3F")
+}
+
 /// Escapes bytes that are not allowed in a URI (spaces, controls, non-ASCII, `"<>\^`{|}`)
 /// and leaves everything else, `%` included, untouched.
 pub fn escape_invalid_uri_bytes(raw: &str) -> String {
@@ -138,6 +145,12 @@ mod tests {
         ] {
             assert!(authority_of_host(invalid).is_none(), "{invalid:?}");
         }
+    }
+
+    #[test]
+    fn a_question_mark_in_a_path_stays_in_the_path() {
+        assert_eq!(escape_path("/echo?x=1"), "/echo%3Fx=1");
+        assert_eq!(escape_path("/a b#c"), "/a%20b%23c");
     }
 
     #[test]
