@@ -137,7 +137,13 @@ async fn a_response_json_over_one_megabyte_gets_the_functions_own_502() {
         .unwrap();
     assert_eq!(response.status(), 502);
     assert!(response.headers().get("server").is_none());
-    assert!(response.text().await.unwrap().contains("too large to be delivered"));
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("too large to be delivered")
+    );
     // 900 KB of text stays under the cap.
     let response = client()
         .get(format!("{base}/large-text"))
