@@ -289,18 +289,18 @@ LOCAL_PORT="$(free_port)"
 ports+=("$LOCAL_PORT")
 # Nothing of this checkout's environment but the cargo build cache; tools under target/ (wasm-opt,
 # cargo-lambda, the AWS CLI and MiniStack) are the copy's own, installed by deploy.sh.
-first_run() { (cd "$CLEAN" && env -u AWS_ENDPOINT_URL -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY \
-  PATH="$PROJECT_ORIGINAL_PATH" CARGO_TARGET_DIR="$ROOT/target" MINISTACK_PORT="$LOCAL_PORT" "$@"); }
-run deploy-local-first "$BUILD_TIMEOUT_SECONDS" first_run scripts/deploy.sh local \
+first_run=(env -u AWS_ENDPOINT_URL -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY
+  PATH="$PROJECT_ORIGINAL_PATH" CARGO_TARGET_DIR="$ROOT/target" MINISTACK_PORT="$LOCAL_PORT")
+run deploy-local-first "$BUILD_TIMEOUT_SECONDS" "${first_run[@]}" "$CLEAN/scripts/deploy.sh" local \
   || { tail -n 40 "$LOGS/deploy-local-first.log" >&2; fail "scripts/deploy.sh local failed as the first command (log ${LOGS#"$ROOT/"}/deploy-local-first.log)"; }
 ok "scripts/deploy.sh local worked as the first command in a clean copy"
 grep -q "installing wasm-opt" "$LOGS/deploy-local-first.log" && ok "it installed wasm-opt itself" || fail "deploy.sh local did not install wasm-opt"
 grep -q "starting MiniStack" "$LOGS/deploy-local-first.log" && ok "it started MiniStack on 127.0.0.1:$LOCAL_PORT" \
   || fail "deploy.sh local did not start MiniStack"
 grep -q "smoke test of local passed" "$LOGS/deploy-local-first.log" && ok "its smoke test passed" || fail "no smoke test of local"
-expect_ok smoke-local first_run scripts/smoke.sh local
-expect_ok destroy-local first_run scripts/destroy.sh local --yes --delete-artifacts
-expect_ok stop-local-ministack first_run scripts/ministack.sh stop --port "$LOCAL_PORT"
+expect_ok smoke-local "${first_run[@]}" "$CLEAN/scripts/smoke.sh" local
+expect_ok destroy-local "${first_run[@]}" "$CLEAN/scripts/destroy.sh" local --yes --delete-artifacts
+expect_ok stop-local-ministack "${first_run[@]}" "$CLEAN/scripts/ministack.sh" stop --port "$LOCAL_PORT"
 
 step "deploy e2e passed in $(elapsed)"
 echo "deploy-e2e: $passed passed, 0 failed"
