@@ -23,8 +23,8 @@
 #  9. stage `local` the way a new user runs it: `scripts/deploy.sh local` as the first command
 #     in a clean copy of the project (tracked files only, no target/ tools: it installs what it
 #     needs), which starts its own MiniStack, seeds it, builds, deploys, smoke-tests; then
-#     destroy.sh local; ministack.sh stop. The copy shares this checkout's cargo build cache
-#     (CARGO_TARGET_DIR) so the compiler does not start from nothing.
+#     destroy.sh local; ministack.sh stop. The copy gets this checkout's compiled dependencies
+#     (hard links) so the compiler does not start from nothing.
 #
 # Steps 1-7 deploy the fixture stages (infra/tests/fixtures/stages): their values are the
 # test's own, so what they prove does not change with the owner's edits.
@@ -287,10 +287,17 @@ copy_tracked_tree "$CLEAN" >/dev/null
 [[ -x "$CLEAN/scripts/deploy.sh" && ! -e "$CLEAN/target" ]] || fail "the clean copy is not clean"
 LOCAL_PORT="$(free_port)"
 ports+=("$LOCAL_PORT")
-# Nothing of this checkout's environment but the cargo build cache; tools under target/ (wasm-opt,
-# cargo-lambda, the AWS CLI and MiniStack) are the copy's own, installed by deploy.sh.
-first_run=(env -u AWS_ENDPOINT_URL -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY
-  PATH="$PROJECT_ORIGINAL_PATH" CARGO_TARGET_DIR="$ROOT/target" MINISTACK_PORT="$LOCAL_PORT")
+# Nothing of this checkout's environment but the compiler's cache: its build directories are
+# hard-linked into the copy's target/ (cargo never rewrites a file in place, and the copy's own
+# crates get new file names), so only the project's crates compile again. Tools under target/
+# (wasm-opt, cargo-lambda, the AWS CLI, MiniStack) and the site are the copy's own, installed
+# and built by deploy.sh.
+mkdir -p "$CLEAN/target"
+for cache in debug release front wasm32-unknown-unknown x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu; do
+  if [[ -d "$ROOT/target/$cache" ]]; then cp -al "$ROOT/target/$cache" "$CLEAN/target/"; fi
+done
+first_run=(env -u AWS_ENDPOINT_URL -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u CARGO_TARGET_DIR
+  PATH="$PROJECT_ORIGINAL_PATH" MINISTACK_PORT="$LOCAL_PORT")
 run deploy-local-first "$BUILD_TIMEOUT_SECONDS" "${first_run[@]}" "$CLEAN/scripts/deploy.sh" local \
   || { tail -n 40 "$LOGS/deploy-local-first.log" >&2; fail "scripts/deploy.sh local failed as the first command (log ${LOGS#"$ROOT/"}/deploy-local-first.log)"; }
 ok "scripts/deploy.sh local worked as the first command in a clean copy"
