@@ -19,10 +19,8 @@ fuzz_target!(|data: &[u8]| {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
-    let handler = AlbHandler::new(axum::Router::new().route(
-        "/",
-        axum::routing::any(|| async { "ok" }),
-    ));
+    let handler =
+        AlbHandler::new(axum::Router::new().route("/", axum::routing::any(|| async { "ok" })));
     let response = runtime.block_on(handler.handle(data, "fuzz"));
     assert!(response.status_code < 500, "{response:?}");
     assert!(limit::json_len(&response) <= 1024 * 1024);
