@@ -61,6 +61,8 @@ cleanup() {
   local status=$?
   for port in "${ports[@]}"; do
     "$ROOT/scripts/ministack.sh" stop --port "$port" >/dev/null 2>&1 || true
+    # The clean copy's MiniStack keeps its PID under the copy's own target/.
+    if [[ -x "${CLEAN:-}/scripts/ministack.sh" ]]; then "$CLEAN/scripts/ministack.sh" stop --port "$port" >/dev/null 2>&1 || true; fi
     # The emulator's log joins the test's; its state directory goes.
     if [[ -f "$MINISTACK_STATE_ROOT/$port/log" ]]; then mv "$MINISTACK_STATE_ROOT/$port/log" "$LOGS/ministack-$port.log"; fi
     ministack_up "$port" || rm -rf "${MINISTACK_STATE_ROOT:?}/$port"
