@@ -1,5 +1,6 @@
-# Shared by build.sh, deploy.sh, smoke.sh, destroy.sh, ministack.sh and test-deploy.sh: tool
-# pins, the AWS CLI, stage facts from the `infra` crate, and the MiniStack emulator's address.
+# Shared by build.sh, deploy.sh, smoke.sh, destroy.sh, ministack.sh and test-deploy.sh: the
+# AWS CLI, stage facts from the `infra` crate, and the MiniStack emulator's address (tool pins
+# and installers are in tools.sh).
 # Source it after lib.sh, don't run it.
 # shellcheck shell=bash
 
@@ -45,8 +46,6 @@ resolve_aws_cli() {
 # The AWS CLI in the stage's region.
 aws_cli() { "$AWS_BIN" --region "$REGION" "$@"; }
 
-# The infra crate's command line (builds it on first use).
-infra() { cargo run -q -p infra -- "$@"; }
 
 # Reads the stage through `infra describe` (which validates the stage file) and sets STAGE_*
 # shell variables: STACK, REGION, ACCOUNT, BUCKET, ARCH, DOMAIN, ... (see deploytool.py).

@@ -28,6 +28,10 @@ die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 source "$ROOT/scripts/tools.sh"
 ensure_rust_toolchain
 
+# The infra crate's command line, where every decision about a stage lives (builds it on first
+# use).
+infra() { cargo run -q -p infra -- "$@"; }
+
 # Copies the project as git hands it out (tracked and unignored files, as a fresh clone or
 # `cargo generate --git` would see it, uncommitted edits included) into DEST, and prints the
 # files copied, NUL-separated, for callers that compare them.

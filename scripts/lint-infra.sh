@@ -25,15 +25,14 @@ step "cfn-lint $CFN_LINT_VERSION and checkov $CHECKOV_VERSION (Python venv in ta
 ensure_lint_tools
 echo "present"
 
-infra() { cargo run -q -p infra -- "$@" --stages-dir "$stages_dir"; }
 stages=()
-while IFS= read -r stage; do stages+=("$stage"); done < <(infra stages)
+while IFS= read -r stage; do stages+=("$stage"); done < <(infra stages --stages-dir "$stages_dir")
 ((${#stages[@]})) || die "no stage files in $stages_dir"
 
 step "synthesize ${stages[*]} into target/infra"
 templates=()
 for stage in "${stages[@]}"; do
-  infra synth --stage "$stage" --out "$OUT/$stage.json" || die "stage $stage does not synthesize (above)"
+  infra synth --stage "$stage" --stages-dir "$stages_dir" --out "$OUT/$stage.json" || die "stage $stage does not synthesize (above)"
   templates+=("$OUT/$stage.json")
 done
 

@@ -130,7 +130,7 @@ for version in v1 v2 v3; do
 done
 
 # The fixtures' region (migrate and production share it).
-REGION_UNDER_TEST="$(cargo run -q -p infra -- describe --stage migrate --stages-dir "$FIXTURES" \
+REGION_UNDER_TEST="$(infra describe --stage migrate --stages-dir "$FIXTURES" \
   | python3 -c 'import json, sys; print(json.load(sys.stdin)["region"])')"
 
 step "MiniStack for $REGION_UNDER_TEST (the fixtures' migrate and production side by side)"
@@ -146,7 +146,7 @@ for stage in migrate production; do
     "account_id=\"$EMULATOR_ACCOUNT\""
 done
 copy() { python3 "$DEPLOYTOOL" stage-copy "$STAGES/migrate.toml" "$1/migrate.toml" "${@:2}"; }
-describe() { cargo run -q -p infra -- describe --stage "$1" --stages-dir "${2:-$STAGES}" >"$WORK/$1.json"; echo "$WORK/$1.json"; }
+describe() { infra describe --stage "$1" --stages-dir "${2:-$STAGES}" >"$WORK/$1.json"; echo "$WORK/$1.json"; }
 MIGRATE_JSON="$(describe migrate)"
 PRODUCTION_JSON="$(describe production)"
 fact() { python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"; }
@@ -262,10 +262,10 @@ checks leftovers --endpoint "$ENDPOINT" --region "$REGION_UNDER_TEST" --prefix "
 
 step "Every stage in infra/stages deploys as its owner wrote it (emulator ids and account swapped in)"
 owner_stages=()
-while IFS= read -r stage; do [[ "$stage" == local ]] || owner_stages+=("$stage"); done < <(cargo run -q -p infra -- stages)
+while IFS= read -r stage; do [[ "$stage" == local ]] || owner_stages+=("$stage"); done < <(infra stages)
 for stage in "${owner_stages[@]}"; do
   owner_json="$WORK/owner-$stage.json"
-  cargo run -q -p infra -- describe --stage "$stage" >"$owner_json"
+  infra describe --stage "$stage" >"$owner_json"
   region="$(fact "$owner_json" region)"
   # MiniStack's load balancers answer only in the region it was started for: one per stage.
   OWNER_PORT="$(free_port)"
