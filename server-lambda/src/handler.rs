@@ -120,7 +120,8 @@ fn fit_alb_limit(
     request_id: &str,
 ) -> AlbResponse {
     let (response, fit) = limit::fit(response, accept_encoding);
-    let path = crate::alb::uri::truncate_for_log(path);
+    // Only worked out for the rare response that needs a log line.
+    let path = || crate::alb::uri::truncate_for_log(path);
     match fit {
         Fit::Unchanged => {}
         Fit::Compressed {
@@ -129,7 +130,7 @@ fn fit_alb_limit(
             encoding,
         } => tracing::warn!(
             request_id,
-            path,
+            path = path(),
             before,
             after,
             encoding,
@@ -137,7 +138,7 @@ fn fit_alb_limit(
         ),
         Fit::Replaced { size, reason } => tracing::error!(
             request_id,
-            path,
+            path = path(),
             size,
             reason,
             "the response was over ALB's 1 MB limit and answered with 502 instead"
