@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Everything CI checks: formatting, lints with warnings denied, every Rust test, the
-# CloudFormation lint (cfn-lint, checkov) and the browser tests in headless Chromium.
+# CloudFormation lint (cfn-lint, checkov), the browser tests in headless Chromium, a quick run
+# of the benchmarks (so they cannot rot) and the deploy rehearsal.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -23,6 +24,9 @@ step "CloudFormation lint"
 
 step "Browser tests"
 "$ROOT/scripts/e2e.sh"
+
+step "Benchmarks still run (scripts/bench.sh --quick: figures not judged)"
+"$ROOT/scripts/bench.sh" --quick
 
 step "Deploy rehearsal on MiniStack"
 "$ROOT/scripts/test-deploy.sh"

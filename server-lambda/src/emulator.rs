@@ -70,8 +70,40 @@ pub async fn serve(
     .await
 }
 
+/// Logs a request whose client hung up before the answer: hyper then drops the future that
+/// was handling it, so the answer is never finished and the access line never written.
+struct Unanswered {
+    number: u64,
+    path: String,
+    answered: bool,
+}
+
+impl Drop for Unanswered {
+    fn drop(&mut self) {
+        if !self.answered {
+            tracing::warn!(
+                request = self.number,
+                path = %self.path,
+                "the client went away before the answer; the request was abandoned"
+            );
+        }
+    }
+}
+
 async fn emulate(State(emulator): State<Arc<Emulator>>, request: Request<Body>) -> Response<Body> {
     let number = emulator.requests.fetch_add(1, Ordering::Relaxed) + 1;
+    let mut unanswered = Unanswered {
+        number,
+        path: uri::truncate_for_log(request.uri().path()),
+        answered: false,
+    };
+    let response = answer(&emulator, number, request).await;
+    unanswered.answered = true;
+    response
+}
+
+/// The emulated load balancer's answer to request `number`.
+async fn answer(emulator: &Emulator, number: u64, request: Request<Body>) -> Response<Body> {
     let client_ip = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
@@ -81,12 +113,22 @@ async fn emulate(State(emulator): State<Arc<Emulator>>, request: Request<Body>) 
     let method = parts.method.clone();
     let bytes = match axum::body::to_bytes(request_body, ALB_MAX_BYTES).await {
         Ok(bytes) => bytes,
-        Err(_) => {
+        Err(error) if passed_the_limit(&error) => {
             tracing::warn!(
                 limit = ALB_MAX_BYTES,
                 "request body over ALB's 1 MB limit; answered with 413 as ALB does"
             );
             return alb_error_page(StatusCode::PAYLOAD_TOO_LARGE);
+        }
+        Err(error) => {
+            // Nobody is left to read the answer; the point is the log line and that nothing
+            // half-received reaches the function.
+            tracing::warn!(
+                %error,
+                request = number,
+                "the client went away before its request body arrived; nothing was sent to the function"
+            );
+            return alb_error_page(StatusCode::BAD_REQUEST);
         }
     };
     let event = event_from_http(
@@ -109,6 +151,19 @@ async fn emulate(State(emulator): State<Arc<Emulator>>, request: Request<Body>) 
             alb_error_page(StatusCode::BAD_GATEWAY)
         }
     }
+}
+
+/// Whether reading a request body failed because it passed the limit, not because the
+/// connection broke.
+fn passed_the_limit(error: &axum::Error) -> bool {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(current) = cause {
+        if current.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        cause = current.source();
+    }
+    false
 }
 
 /// Builds the event ALB would send for this request.
@@ -383,6 +438,45 @@ fn trace_id(number: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_abandoned_request_is_logged_once_and_an_answered_one_is_not() {
+        use tower::ServiceExt as _;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let logs = crate::telemetry::logs_of(|| {
+            runtime.block_on(async {
+                let site = Router::new().route("/ok", axum::routing::get(|| async { "ok" }));
+                let app = router(AlbHandler::new(site), HeaderMode::MultiValue, 80);
+                // A body that never arrives: the request is still being handled when the
+                // client leaves, which drops the future as hyper does on a closed connection.
+                let stalled = Body::from_stream(futures::stream::pending::<
+                    Result<axum::body::Bytes, std::io::Error>,
+                >());
+                let request = Request::post("/form").body(stalled).unwrap();
+                let abandoned = tokio::time::timeout(
+                    std::time::Duration::from_millis(50),
+                    app.clone().oneshot(request),
+                )
+                .await;
+                assert!(abandoned.is_err(), "the stalled request cannot finish");
+                let ok = app
+                    .oneshot(Request::get("/ok").body(Body::empty()).unwrap())
+                    .await
+                    .unwrap();
+                assert_eq!(ok.status(), StatusCode::OK);
+            })
+        });
+        assert_eq!(
+            logs.matches("the client went away before the answer")
+                .count(),
+            1,
+            "{logs}"
+        );
+        assert!(logs.contains("path=/form"), "{logs}");
+    }
 
     fn check(json: &str, mode: HeaderMode) -> Result<Response<Body>, ContractViolation> {
         http_from_alb_json(json.as_bytes(), mode, &Method::GET)

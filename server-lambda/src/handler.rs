@@ -91,11 +91,7 @@ impl AlbHandler {
         match guarded.catch_unwind().await {
             Ok(response) => response,
             Err(panic) => {
-                let message = panic
-                    .downcast_ref::<&str>()
-                    .map(|text| text.to_string())
-                    .or_else(|| panic.downcast_ref::<String>().cloned())
-                    .unwrap_or_else(|| "non-string panic payload".to_string());
+                let message = panic_message(panic.as_ref());
                 tracing::error!(
                     request_id,
                     panic = message,
@@ -110,6 +106,15 @@ impl AlbHandler {
             }
         }
     }
+}
+
+/// The text a panic was raised with, for the log.
+pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|text| text.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "non-string panic payload".to_string())
 }
 
 /// Runs the response through ALB's size cap and logs what had to be done about it.

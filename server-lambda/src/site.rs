@@ -25,10 +25,7 @@ pub const COMPRESSION_THRESHOLD_BYTES: u16 = 1024;
 pub fn router(options: LeptosOptions) -> Router {
     let routes = generate_route_list(App);
     let site_root = Path::new(&*options.site_root);
-    let assets = Arc::new(SiteAssets::load(site_root).unwrap_or_else(|error| {
-        tracing::error!(site_root = %site_root.display(), %error, "cannot read the site root; serving no static files");
-        SiteAssets::default()
-    }));
+    let assets = Arc::new(SiteAssets::at(site_root));
     let render_not_found = leptos_axum::render_app_to_stream({
         let options = options.clone();
         move || shell(options.clone())

@@ -3,15 +3,14 @@
 
 mod common;
 
-use std::process::Stdio;
 use std::time::Duration;
 
+use common::emulator_process::EmulatorProcess;
 use common::*;
 use reqwest::redirect::Policy;
 use serde_json::Value;
 use server_lambda::AlbHandler;
 use server_lambda::alb::HeaderMode::{self, MultiValue, SingleValue};
-use tokio::io::AsyncBufReadExt as _;
 
 /// Serves the emulator around `router` on an ephemeral port; returns its base URL.
 async fn spawn_emulator(router: axum::Router, mode: HeaderMode) -> String {
@@ -207,44 +206,6 @@ async fn concurrent_page_requests_are_all_served() {
             element_text(&page.unwrap(), "hello"),
             Some(format!("Hello, visitor{i}!"))
         );
-    }
-}
-
-/// The real binary in emulator mode, on an ephemeral port, stopped by PID when dropped.
-struct EmulatorProcess {
-    child: tokio::process::Child,
-    base: String,
-}
-
-impl EmulatorProcess {
-    async fn start(extra_args: &[&str]) -> Self {
-        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_bootstrap"))
-            .args(["--addr", "127.0.0.1:0"])
-            .args(extra_args)
-            .env_remove("AWS_LAMBDA_RUNTIME_API")
-            .env("LEPTOS_SITE_ROOT", public_dir())
-            .stdout(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .unwrap();
-        let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
-        let base = tokio::time::timeout(Duration::from_secs(30), async {
-            while let Some(line) = lines.next_line().await.unwrap() {
-                if let Some(url) = line.split("listening on ").nth(1) {
-                    return url.trim().to_string();
-                }
-            }
-            panic!("the emulator exited before listening");
-        })
-        .await
-        .expect("the emulator starts listening within 30 s");
-        // Keep draining stdout so the process never blocks on a full pipe.
-        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        Self { child, base }
-    }
-
-    async fn stop(mut self) {
-        let _ = self.child.kill().await;
     }
 }
 

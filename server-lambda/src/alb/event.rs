@@ -94,15 +94,22 @@ impl HeaderMode {
             multi_value_query_string_parameters: Option<serde::de::IgnoredAny>,
         }
         match serde_json::from_slice::<ModeProbe>(event) {
-            Ok(probe)
-                if probe.multi_value_headers.is_some()
-                    || probe.multi_value_query_string_parameters.is_some() =>
-            {
-                HeaderMode::MultiValue
-            }
-            Ok(_) => HeaderMode::SingleValue,
+            Ok(probe) => Self::of_fields(
+                probe.multi_value_headers.is_some(),
+                probe.multi_value_query_string_parameters.is_some(),
+            ),
             // Not even a JSON object: the template deploys multi-value mode.
             Err(_) => HeaderMode::MultiValue,
+        }
+    }
+
+    /// The one rule: either multi-value field present means multi-value mode (ALB sends both,
+    /// but a hand-written or truncated event may carry only one).
+    fn of_fields(multi_value_headers: bool, multi_value_query: bool) -> Self {
+        if multi_value_headers || multi_value_query {
+            HeaderMode::MultiValue
+        } else {
+            HeaderMode::SingleValue
         }
     }
 }
@@ -122,12 +129,10 @@ impl AlbEvent {
 
     /// The header mode this event was sent in.
     pub fn mode(&self) -> HeaderMode {
-        if self.multi_value_headers.is_some() || self.multi_value_query_string_parameters.is_some()
-        {
-            HeaderMode::MultiValue
-        } else {
-            HeaderMode::SingleValue
-        }
+        HeaderMode::of_fields(
+            self.multi_value_headers.is_some(),
+            self.multi_value_query_string_parameters.is_some(),
+        )
     }
 
     /// Every header as (lowercase name, value), whichever mode the event is in.
@@ -237,5 +242,61 @@ impl AlbEvent {
         request
             .body(Body::from(bytes))
             .map_err(|error| EventError::NotAnAlbEvent(error.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CONTEXT: &str = r#""requestContext":{"elb":{"targetGroupArn":"arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/t/1"}},"httpMethod":"GET","path":"/""#;
+
+    /// The mode of `fields` added to a valid event, as the parsed event and the raw probe see it.
+    fn modes(fields: &str) -> (HeaderMode, HeaderMode) {
+        let json = format!("{{{CONTEXT}{fields}}}");
+        let parsed = AlbEvent::from_json(json.as_bytes()).unwrap().mode();
+        (parsed, HeaderMode::of_raw_event(json.as_bytes()))
+    }
+
+    #[test]
+    fn either_multi_value_field_alone_means_multi_value_mode() {
+        use HeaderMode::*;
+        assert_eq!(
+            modes(r#","multiValueHeaders":{}"#),
+            (MultiValue, MultiValue)
+        );
+        assert_eq!(
+            modes(r#","multiValueQueryStringParameters":{}"#),
+            (MultiValue, MultiValue)
+        );
+        assert_eq!(
+            modes(r#","multiValueHeaders":{},"multiValueQueryStringParameters":{}"#),
+            (MultiValue, MultiValue)
+        );
+        assert_eq!(
+            modes(r#","headers":{},"queryStringParameters":{}"#),
+            (SingleValue, SingleValue)
+        );
+        assert_eq!(modes(""), (SingleValue, SingleValue));
+    }
+
+    #[test]
+    fn a_malformed_event_still_answers_in_its_own_mode() {
+        use HeaderMode::*;
+        // No request context: not parseable as an event, but its mode is still readable.
+        assert_eq!(
+            HeaderMode::of_raw_event(br#"{"headers":{"a":"b"}}"#),
+            SingleValue
+        );
+        assert_eq!(
+            HeaderMode::of_raw_event(br#"{"multiValueQueryStringParameters":{}}"#),
+            MultiValue
+        );
+        assert_eq!(
+            HeaderMode::of_raw_event(br#"{"multiValueHeaders":null}"#),
+            SingleValue
+        );
+        assert_eq!(HeaderMode::of_raw_event(b"[1, 2]"), MultiValue);
+        assert_eq!(HeaderMode::of_raw_event(b"not json"), MultiValue);
     }
 }

@@ -214,3 +214,135 @@ impl AlbResponse {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::telemetry::logs_of;
+    use HeaderMode::{MultiValue, SingleValue};
+
+    fn convert(response: Response<Body>, method: Method, mode: HeaderMode) -> AlbResponse {
+        futures::executor::block_on(AlbResponse::from_http(response, &method, mode))
+    }
+
+    fn with_body(status: u16, headers: &[(&str, &str)], body: &'static str) -> Response<Body> {
+        let mut builder = Response::builder().status(status);
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
+        }
+        builder.body(Body::from(body)).unwrap()
+    }
+
+    #[test]
+    fn bodies_are_dropped_exactly_where_http_has_none() {
+        let text = [("content-type", "text/plain")];
+        for (method, status) in [
+            (Method::HEAD, 200),
+            (Method::GET, 204),
+            (Method::GET, 304),
+            (Method::GET, 103),
+        ] {
+            let response = convert(with_body(status, &text, "body"), method.clone(), MultiValue);
+            assert_eq!(response.body, "", "{method} {status}");
+            assert!(!response.is_base64_encoded);
+            assert_eq!(response.status_code, status);
+        }
+        for status in [200, 201, 404, 500] {
+            let response = convert(with_body(status, &text, "body"), Method::GET, MultiValue);
+            assert_eq!(response.body, "body", "{status}");
+        }
+    }
+
+    #[test]
+    fn connection_headers_and_a_204s_length_are_dropped() {
+        let headers = [
+            ("connection", "keep-alive"),
+            ("transfer-encoding", "chunked"),
+            ("content-length", "4"),
+            ("x-kept", "yes"),
+        ];
+        let ok = convert(with_body(200, &headers, "body"), Method::GET, SingleValue);
+        assert_eq!(ok.header("connection"), None);
+        assert_eq!(ok.header("transfer-encoding"), None);
+        assert_eq!(ok.header("content-length"), Some("4"));
+        assert_eq!(ok.header("x-kept"), Some("yes"));
+        let no_content = convert(with_body(204, &headers, ""), Method::GET, SingleValue);
+        assert_eq!(no_content.header("content-length"), None);
+        assert_eq!(no_content.header("x-kept"), Some("yes"));
+    }
+
+    #[test]
+    fn single_value_mode_joins_repeats_keeps_the_last_cookie_and_warns_only_for_several() {
+        let one = logs_of(|| {
+            let response = convert(
+                with_body(
+                    200,
+                    &[("set-cookie", "a=1"), ("x-tag", "p"), ("x-tag", "q")],
+                    "",
+                ),
+                Method::GET,
+                SingleValue,
+            );
+            assert_eq!(response.header("set-cookie"), Some("a=1"));
+            assert_eq!(response.header("x-tag"), Some("p, q"));
+        });
+        assert!(!one.contains("single-value header mode"), "{one}");
+        let two = logs_of(|| {
+            let response = convert(
+                with_body(200, &[("set-cookie", "a=1"), ("set-cookie", "b=2")], ""),
+                Method::GET,
+                SingleValue,
+            );
+            assert_eq!(response.header("set-cookie"), Some("b=2"));
+        });
+        assert!(two.contains("single-value header mode"), "{two}");
+        assert!(two.contains("set_cookie_count=2"), "{two}");
+    }
+
+    #[test]
+    fn multi_value_mode_keeps_every_value_in_order() {
+        let response = convert(
+            with_body(200, &[("set-cookie", "a=1"), ("set-cookie", "b=2")], ""),
+            Method::GET,
+            MultiValue,
+        );
+        assert_eq!(response.mode(), MultiValue);
+        assert_eq!(response.headers, None);
+        assert_eq!(
+            response.multi_value_headers.unwrap()["set-cookie"],
+            ["a=1", "b=2"]
+        );
+    }
+
+    #[test]
+    fn headers_are_set_read_and_removed_in_either_mode() {
+        for mode in [SingleValue, MultiValue] {
+            let mut response = AlbResponse::plain_text(StatusCode::OK, "x", mode);
+            assert_eq!(response.mode(), mode);
+            assert_eq!(
+                response.header("content-type"),
+                Some("text/plain; charset=utf-8")
+            );
+            response.set_header("x-a", "1");
+            response.set_header("x-a", "2");
+            assert_eq!(response.header("x-a"), Some("2"), "{mode:?}");
+            response.remove_header("x-a");
+            assert_eq!(response.header("x-a"), None, "{mode:?}");
+        }
+    }
+
+    #[test]
+    fn vary_gains_accept_encoding_once() {
+        let mut response = AlbResponse::plain_text(StatusCode::OK, "x", MultiValue);
+        response.add_vary_accept_encoding();
+        assert_eq!(response.header("vary"), Some("accept-encoding"));
+        response.add_vary_accept_encoding();
+        assert_eq!(response.header("vary"), Some("accept-encoding"));
+        response.set_header("vary", "Cookie");
+        response.add_vary_accept_encoding();
+        assert_eq!(response.header("vary"), Some("Cookie, accept-encoding"));
+        response.set_header("vary", "cookie, Accept-Encoding");
+        response.add_vary_accept_encoding();
+        assert_eq!(response.header("vary"), Some("cookie, Accept-Encoding"));
+    }
+}

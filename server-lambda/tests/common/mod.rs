@@ -2,6 +2,7 @@
 //! what reached it, and the paths of the real site's files.
 #![allow(dead_code)]
 
+pub mod emulator_process;
 pub mod runtime_api;
 
 use axum::{
@@ -17,6 +18,17 @@ use server_lambda::alb::HeaderMode;
 
 /// The name of the hydrate bundle, as the server was compiled with it.
 pub const OUTPUT_NAME: &str = env!("LEPTOS_OUTPUT_NAME");
+
+/// A memory figure of a process in KiB from `/proc/<pid>/status` (Linux): `VmRSS` for the
+/// resident set now, `VmHWM` for its peak.
+pub fn memory_kib(pid: u32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("Linux /proc");
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))
+        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or_else(|| panic!("{field} in /proc/{pid}/status"))
+}
 
 /// The site root the tests serve: the assets directory cargo-leptos copies verbatim.
 pub fn public_dir() -> String {
