@@ -193,11 +193,9 @@ impl Settings {
             })?;
             let header_mode = match (mode_flag, env("ALB_HEADER_MODE").as_deref()) {
                 (Some(mode), _) => mode,
-                (None, None | Some("multi-value")) => HeaderMode::MultiValue,
-                (None, Some("single-value")) => HeaderMode::SingleValue,
-                (None, Some(other)) => {
-                    return Err(ConfigError::InvalidHeaderMode(other.to_string()));
-                }
+                (None, None) => HeaderMode::MultiValue,
+                (None, Some(name)) => HeaderMode::from_name(name)
+                    .ok_or_else(|| ConfigError::InvalidHeaderMode(name.to_string()))?,
             };
             RunMode::Emulator { addr, header_mode }
         };
@@ -512,6 +510,21 @@ mod tests {
                 header_mode: HeaderMode::SingleValue
             }
         );
+    }
+
+    #[test]
+    fn each_header_mode_is_chosen_by_its_name() {
+        for (name, mode) in [
+            ("single-value", HeaderMode::SingleValue),
+            ("multi-value", HeaderMode::MultiValue),
+        ] {
+            assert_eq!(mode.as_str(), name);
+            let settings = load(&[], &[("ALB_HEADER_MODE", name)]).unwrap();
+            assert!(
+                matches!(settings.run_mode, RunMode::Emulator { header_mode, .. } if header_mode == mode),
+                "{name}"
+            );
+        }
     }
 
     #[test]

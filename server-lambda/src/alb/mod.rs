@@ -37,4 +37,11 @@ impl HeaderMode {
             HeaderMode::MultiValue => "multi-value",
         }
     }
+
+    /// The mode [`as_str`](Self::as_str) names, if `name` is one.
+    pub fn from_name(name: &str) -> Option<Self> {
+        [HeaderMode::SingleValue, HeaderMode::MultiValue]
+            .into_iter()
+            .find(|mode| mode.as_str() == name)
+    }
 }
