@@ -159,3 +159,18 @@ fn bad_request(error: &crate::alb::EventError, mode: HeaderMode) -> AlbResponse 
         mode,
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::panic_message;
+
+    #[test]
+    fn panic_messages_are_read_from_text_payloads_of_either_kind() {
+        let text = std::panic::catch_unwind(|| panic!("static text")).unwrap_err();
+        let formatted = std::panic::catch_unwind(|| panic!("formatted {}", 42)).unwrap_err();
+        let other = std::panic::catch_unwind(|| std::panic::panic_any(7_u8)).unwrap_err();
+        assert_eq!(panic_message(text.as_ref()), "static text");
+        assert_eq!(panic_message(formatted.as_ref()), "formatted 42");
+        assert_eq!(panic_message(other.as_ref()), "non-string panic payload");
+    }
+}

@@ -299,4 +299,43 @@ mod tests {
         assert_eq!(HeaderMode::of_raw_event(b"[1, 2]"), MultiValue);
         assert_eq!(HeaderMode::of_raw_event(b"not json"), MultiValue);
     }
+
+    fn request_with_headers(headers: &str) -> Request<Body> {
+        let json = format!(r#"{{{CONTEXT},"headers":{{{headers}}}}}"#);
+        AlbEvent::from_json(json.as_bytes())
+            .unwrap()
+            .into_request()
+            .unwrap()
+    }
+
+    #[test]
+    fn the_scheme_is_https_only_when_the_forwarded_proto_says_so() {
+        for (proto, scheme) in [
+            (r#","x-forwarded-proto":"https""#, Some("https")),
+            (r#","x-forwarded-proto":"HTTPS""#, Some("https")),
+            (r#","x-forwarded-proto":"http""#, Some("http")),
+            ("", Some("http")),
+        ] {
+            let request = request_with_headers(&format!(r#""host":"site.example.com"{proto}"#));
+            assert_eq!(request.uri().scheme_str(), scheme, "{proto}");
+            assert_eq!(request.uri().host(), Some("site.example.com"));
+        }
+    }
+
+    #[test]
+    fn only_a_host_that_is_not_an_authority_is_logged() {
+        let logs = |host: &str| {
+            crate::telemetry::logs_of(|| {
+                let request = request_with_headers(&format!(r#""host":"{host}""#));
+                assert_eq!(request.uri().path(), "/");
+            })
+        };
+        const IGNORED: &str = "ignored a host header that is not a valid authority";
+        assert!(logs("shop.example.org?x").contains(IGNORED));
+        assert!(!logs("shop.example.org:8443").contains(IGNORED));
+        assert!(
+            !logs("").contains(IGNORED),
+            "an empty host is a health check's, not an attack"
+        );
+    }
 }
