@@ -181,18 +181,9 @@ fn big_site(site_root: &Path) -> std::io::Result<PathBuf> {
     copy_dir(site_root, &target)?;
     let images = target.join("photos");
     std::fs::create_dir_all(&images)?;
-    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
     for n in 0..BIG_SITE_FILES {
-        let bytes: Vec<u8> = (0..BIG_SITE_FILE_BYTES)
-            .map(|_| {
-                // xorshift: cheap bytes no compressor can shrink.
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                state as u8
-            })
-            .collect();
-        std::fs::write(images.join(format!("photo-{n:02}.jpg")), bytes)?;
+        let photo = common::incompressible(BIG_SITE_FILE_BYTES, n as u64 + 1);
+        std::fs::write(images.join(format!("photo-{n:02}.jpg")), photo)?;
     }
     Ok(target)
 }

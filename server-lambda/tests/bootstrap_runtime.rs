@@ -338,15 +338,7 @@ async fn a_response_over_albs_limit_is_compressed_or_replaced_by_a_logged_502() 
         .chain((0..1_100_000).map(|index| (index % 7) as u8))
         .collect();
     std::fs::write(root.join("big.png"), &image).unwrap();
-    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
-    let noise: Vec<u8> = (0..800_000)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state as u8
-        })
-        .collect();
+    let noise = incompressible(800_000, 0x9e37_79b9_7f4a_7c15);
     std::fs::write(root.join("noise.png"), &noise).unwrap();
     let mut lambda = LambdaUnderTest::start_with_site_root(root.to_str().unwrap()).await;
 

@@ -2,18 +2,19 @@
 //! kept for assertions, stopped by PID.
 
 use std::process::Stdio;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt as _, BufReader};
 use tokio::process::{Child, Command};
+
+use super::Lines;
 
 /// A running emulator process.
 pub struct EmulatorProcess {
     child: Child,
     /// `http://127.0.0.1:<port>`, as the process printed it.
     pub base: String,
-    logs: Arc<Mutex<Vec<String>>>,
+    logs: Lines,
 }
 
 impl EmulatorProcess {
@@ -29,15 +30,8 @@ impl EmulatorProcess {
             .kill_on_drop(true)
             .spawn()
             .expect("the bootstrap binary starts");
-        let logs: Arc<Mutex<Vec<String>>> = Arc::default();
-        let stderr = child.stderr.take().unwrap();
-        let stderr_logs = Arc::clone(&logs);
-        tokio::spawn(async move {
-            let mut lines = BufReader::new(stderr).lines();
-            while let Ok(Some(line)) = lines.next_line().await {
-                stderr_logs.lock().unwrap().push(line);
-            }
-        });
+        let logs = Lines::default();
+        super::collect_lines(BufReader::new(child.stderr.take().unwrap()), &logs);
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
         let base = tokio::time::timeout(Duration::from_secs(30), async {
             while let Some(line) = lines.next_line().await.unwrap() {
@@ -50,12 +44,7 @@ impl EmulatorProcess {
         .await
         .expect("the emulator starts listening within 30 s");
         // Keep draining stdout so the process never blocks on a full pipe.
-        let stdout_logs = Arc::clone(&logs);
-        tokio::spawn(async move {
-            while let Ok(Some(line)) = lines.next_line().await {
-                stdout_logs.lock().unwrap().push(line);
-            }
-        });
+        super::collect_lines(lines.into_inner(), &logs);
         Self { child, base, logs }
     }
 
@@ -71,22 +60,7 @@ impl EmulatorProcess {
 
     /// Whether a line containing `needle` was printed, waiting up to `limit` for it.
     pub async fn logged_within(&self, needle: &str, limit: Duration) -> bool {
-        let deadline = tokio::time::Instant::now() + limit;
-        loop {
-            if self
-                .logs
-                .lock()
-                .unwrap()
-                .iter()
-                .any(|line| line.contains(needle))
-            {
-                return true;
-            }
-            if tokio::time::Instant::now() >= deadline {
-                return false;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        super::line_within(&self.logs, needle, limit).await
     }
 
     /// Everything printed after the listening line.

@@ -19,6 +19,53 @@ use server_lambda::alb::HeaderMode;
 /// The name of the hydrate bundle, as the server was compiled with it.
 pub const OUTPUT_NAME: &str = env!("LEPTOS_OUTPUT_NAME");
 
+/// Output lines of a child process, collected as they are printed.
+pub type Lines = std::sync::Arc<std::sync::Mutex<Vec<String>>>;
+
+/// Appends every line `reader` yields to `into`, in the background, until it closes.
+pub fn collect_lines(reader: impl tokio::io::AsyncBufRead + Unpin + Send + 'static, into: &Lines) {
+    use tokio::io::AsyncBufReadExt as _;
+    let into = std::sync::Arc::clone(into);
+    tokio::spawn(async move {
+        let mut lines = reader.lines();
+        while let Ok(Some(line)) = lines.next_line().await {
+            into.lock().unwrap().push(line);
+        }
+    });
+}
+
+/// Whether a line containing `needle` is in `lines`, waiting up to `limit` for it.
+pub async fn line_within(lines: &Lines, needle: &str, limit: std::time::Duration) -> bool {
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        if lines
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|line| line.contains(needle))
+        {
+            return true;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+/// `len` bytes no compressor can shrink (xorshift from `seed`), the same for the same inputs.
+pub fn incompressible(len: usize, seed: u64) -> Vec<u8> {
+    let mut state = seed | 1;
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as u8
+        })
+        .collect()
+}
+
 /// A memory figure of a process in KiB from `/proc/<pid>/status` (Linux): `VmRSS` for the
 /// resident set now, `VmHWM` for its peak.
 pub fn memory_kib(pid: u32, field: &str) -> u64 {

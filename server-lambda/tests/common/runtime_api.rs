@@ -18,7 +18,7 @@ use axum::{
     routing::{get, post},
 };
 use http::Response;
-use tokio::io::{AsyncBufReadExt as _, BufReader};
+use tokio::io::BufReader;
 use tokio::process::{Child, Command};
 use tokio::sync::{mpsc, oneshot};
 
@@ -67,7 +67,7 @@ pub struct LambdaUnderTest {
     sender: mpsc::Sender<(String, Vec<u8>)>,
     pending: Pending,
     child: Child,
-    logs: Arc<Mutex<Vec<String>>>,
+    logs: super::Lines,
     next_id: u64,
     server: tokio::task::JoinHandle<()>,
     /// When the process was spawned.
@@ -139,19 +139,9 @@ impl LambdaUnderTest {
             .kill_on_drop(true)
             .spawn()
             .expect("the bootstrap binary starts");
-        let logs: Arc<Mutex<Vec<String>>> = Arc::default();
-        for stream in [
-            Box::new(child.stdout.take().unwrap()) as Box<dyn tokio::io::AsyncRead + Unpin + Send>,
-            Box::new(child.stderr.take().unwrap()),
-        ] {
-            let logs = Arc::clone(&logs);
-            tokio::spawn(async move {
-                let mut lines = BufReader::new(stream).lines();
-                while let Ok(Some(line)) = lines.next_line().await {
-                    logs.lock().unwrap().push(line);
-                }
-            });
-        }
+        let logs = super::Lines::default();
+        super::collect_lines(BufReader::new(child.stdout.take().unwrap()), &logs);
+        super::collect_lines(BufReader::new(child.stderr.take().unwrap()), &logs);
         Self {
             sender,
             pending,
@@ -207,16 +197,7 @@ impl LambdaUnderTest {
 
     /// Whether a log line containing `needle` has been printed, waiting up to `limit` for it.
     pub async fn logged_within(&self, needle: &str, limit: Duration) -> bool {
-        let deadline = tokio::time::Instant::now() + limit;
-        loop {
-            if self.logs().iter().any(|line| line.contains(needle)) {
-                return true;
-            }
-            if tokio::time::Instant::now() >= deadline {
-                return false;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        super::line_within(&self.logs, needle, limit).await
     }
 
     /// Stops the process (by PID) and the API.
