@@ -104,7 +104,7 @@ async fn cold_start(binary: &Path, site_root: &Path) -> ColdStart {
     let field = |message: &str, name: &str| {
         logs.iter()
             .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-            .find(|line| message.is_empty() || line["message"] == message)
+            .find(|line| line["message"] == message)
             .and_then(|line| line[name].as_f64())
     };
     let cold = ColdStart {
@@ -112,7 +112,7 @@ async fn cold_start(binary: &Path, site_root: &Path) -> ColdStart {
         peak_rss_kib,
         init_ms: field("initialized", "total_ms"),
         router_ms: field("initialized", "router_ms"),
-        first_request_ms: field("", "duration_ms"),
+        first_request_ms: field("request", "duration_ms"),
     };
     lambda.stop().await;
     cold
