@@ -74,7 +74,8 @@ pub async fn serve(
 /// was handling it, so the answer is never finished and the access line never written.
 struct Unanswered {
     number: u64,
-    path: String,
+    /// Cheap to clone; the path is only cut for the log when it is written.
+    uri: http::Uri,
     answered: bool,
 }
 
@@ -83,7 +84,7 @@ impl Drop for Unanswered {
         if !self.answered {
             tracing::warn!(
                 request = self.number,
-                path = %self.path,
+                path = %uri::truncate_for_log(self.uri.path()),
                 "the client went away before the answer; the request was abandoned"
             );
         }
@@ -94,7 +95,7 @@ async fn emulate(State(emulator): State<Arc<Emulator>>, request: Request<Body>) 
     let number = emulator.requests.fetch_add(1, Ordering::Relaxed) + 1;
     let mut unanswered = Unanswered {
         number,
-        path: uri::truncate_for_log(request.uri().path()),
+        uri: request.uri().clone(),
         answered: false,
     };
     let response = answer(&emulator, number, request).await;
