@@ -44,14 +44,14 @@ find "$SITE/pkg" -name '*.d.*.ts*' -delete
 
 [[ -f "$SITE/hash.txt" ]] || die "cargo-leptos wrote no $SITE/hash.txt; is hash-files on in Cargo.toml?"
 
-size_of() { if [[ -f "$1" ]]; then stat -c %s "$1"; else echo 0; fi; }
+size_of() { if [[ -f "$1" ]]; then file_bytes "$1"; else echo 0; fi; }
 kib() { awk -v b="$1" 'BEGIN { printf "%.1f KiB", b / 1024 }'; }
 
 step "Checking every servable file against ALB's 1 MB response limit"
 too_large=0
 while IFS= read -r -d '' file; do
   bytes=$(size_of "$file")
-  base64_bytes=$(( (bytes + 2) / 3 * 4 ))
+  base64_bytes=$(( ((bytes + 2) / 3) * 4 )) # whole 3-byte groups, 4 characters each
   if (( base64_bytes + RESPONSE_OVERHEAD_BYTES > ALB_MAX_RESPONSE_BYTES )); then
     echo "error: ${file#"$ROOT/"} is $(kib "$bytes"), $(kib "$base64_bytes") once base64-encoded:" \
          "over ALB's 1 MB response limit, so ALB would answer 502. Shrink it or serve it from S3." >&2

@@ -48,7 +48,7 @@ site_inputs() {
     find app -path app/end2end -prune -o -type f -print
     printf '%s\n' Cargo.toml Cargo.lock .cargo/config.toml rust-toolchain.toml scripts/build-site.sh
   } | LC_ALL=C sort | while IFS= read -r file; do
-    printf '%s %s\n' "$(sha256sum <"$file" | cut -c1-64)" "$file"
+    printf '%s %s\n' "$(sha256_hex <"$file")" "$file"
   done
   cargo leptos --version 2>/dev/null || true
   wasm-bindgen --version 2>/dev/null || true
@@ -56,9 +56,12 @@ site_inputs() {
 }
 site_outputs() {
   [[ -f "$SITE/hash.txt" ]] || return 0
-  (cd "$SITE" && find . -type f | LC_ALL=C sort | xargs -d '\n' sha256sum)
+  local file
+  (cd "$SITE" && find . -type f | LC_ALL=C sort | while IFS= read -r file; do
+    printf '%s %s\n' "$(sha256_hex <"$file")" "$file"
+  done)
 }
-fingerprint() { sha256sum | cut -c1-64; }
+fingerprint() { sha256_hex; }
 
 step "Release site"
 inputs="$(site_inputs | fingerprint)"

@@ -3,6 +3,7 @@
 # and installers are in tools.sh).
 # Source it after lib.sh, don't run it.
 # shellcheck shell=bash
+# shellcheck disable=SC2034 # its variables are for the scripts that source it
 
 DEPLOY_DIR="$ROOT/target/deploy"
 DEFAULT_STAGES_DIR="$ROOT/infra/stages"
@@ -47,17 +48,82 @@ resolve_aws_cli() {
 aws_cli() { "$AWS_BIN" --region "$REGION" "$@"; }
 
 
+# The stage's facts, set by load_stage (named here so every script sees where they come from).
+STAGE_NAME="" STAGE_FILE="" STACK="" REGION="" ACCOUNT="" BUCKET="" PARAM_BUCKET="" PARAM_KEY=""
+CAPABILITIES="" ARCH="" DOMAIN="" URL="" FUNCTION_NAME="" LOG_GROUP="" TG_NAME="" DASHBOARD=""
+DELETION_PROTECTION="" DUALSTACK="" ZONE_ID="" CERT_ARN="" VPC_ID="" SUBNET_IDS=""
+ALARM_PREFIX="" ALARM_TOPIC="" ACCESS_LOG_BUCKET="" DESCRIBE_JSON=""
+
 # Reads the stage through `infra describe` (which validates the stage file) and sets STAGE_*
-# shell variables: STACK, REGION, ACCOUNT, BUCKET, ARCH, DOMAIN, ... (see deploytool.py).
+# shell variables: STACK, REGION, ACCOUNT, BUCKET, ARCH, DOMAIN, ... (`infra describe --format
+# shell`; infra/src/describe.rs lists them).
 # Returns non-zero, after infra's own message, when the stage is unknown or invalid.
 load_stage() {
-  local stage="$1" stages_dir="$2" out
+  local stage="$1" stages_dir="$2" out assignments
   mkdir -p "$DEPLOY_DIR/$stage"
   out="$DEPLOY_DIR/$stage/describe.json"
   infra describe --stage "$stage" --stages-dir "$stages_dir" >"$out.tmp" || { rm -f "$out.tmp"; return 1; }
   mv "$out.tmp" "$out"
-  eval "$("$(python_bin)" "$DEPLOYTOOL" shell-vars "$out")"
+  assignments="$(infra describe --stage "$stage" --stages-dir "$stages_dir" --format shell)" || return 1
+  eval "$assignments"
   DESCRIBE_JSON="$out"
+}
+
+# ---------------------------------------------------------------------------------------------
+# CloudFormation stacks: status and events, as deploy.sh and destroy.sh follow them.
+
+# The stack's status, or NONE when there is no such stack. Fails, saying why, on any other
+# error (credentials, throttling, ...).
+stack_status() {
+  local status
+  if ! status="$(aws_cli cloudformation describe-stacks --stack-name "$1" --query 'Stacks[0].StackStatus' --output text 2>&1)"; then
+    [[ "$status" == *"does not exist"* ]] || { echo "error: cannot read stack $1: $(tail -n1 <<<"$status")" >&2; return 1; }
+    status=NONE
+  fi
+  echo "$status"
+}
+
+# Event ids already printed or from before this operation: those are not news.
+declare -gA SEEN_STACK_EVENTS=()
+mark_stack_events_seen() {
+  local id
+  while IFS=$'\t' read -r id _; do [[ -z "$id" ]] || SEEN_STACK_EVENTS[$id]=1; done < <(aws_cli cloudformation \
+    describe-stack-events --stack-name "$1" --no-paginate --query 'StackEvents[].[EventId]' --output text 2>/dev/null || true)
+}
+
+# Prints the stack's events not seen yet, oldest first. Sets NEW_STACK_FAILURE to the earliest
+# failure among them ("logical id: reason"): the cause, where later failures are its effects.
+print_new_stack_events() {
+  local id time logical type status reason lines=()
+  NEW_STACK_FAILURE=""
+  # Newest first: the last failure read is the earliest.
+  while IFS=$'\t' read -r id time logical type status reason; do
+    [[ -n "$id" && -z "${SEEN_STACK_EVENTS[$id]:-}" ]] || continue
+    SEEN_STACK_EVENTS[$id]=1
+    reason="${reason/#None/}"
+    lines=("$(printf '    %s  %-30s %-44s %-20s %s' "${time:11:8}" "$logical" "$type" "$status" "$reason")" "${lines[@]}")
+    if [[ "$status" == *FAILED && -n "$reason" ]]; then NEW_STACK_FAILURE="$logical: $reason"; fi
+  done < <(aws_cli cloudformation describe-stack-events --stack-name "$1" --no-paginate \
+    --query 'StackEvents[].[EventId,Timestamp,LogicalResourceId,ResourceType,ResourceStatus,ResourceStatusReason]' \
+    --output text 2>/dev/null || true)
+  if ((${#lines[@]})); then printf '%s\n' "${lines[@]}"; fi
+}
+
+# Follows the operation running on a stack until it ends, printing its events as they come
+# (every 5 s, 1 s on MiniStack), for at most TIMEOUT seconds. Sets STACK_STATUS to where it
+# ended (NONE once deleted) and STACK_FAILURE to the earliest failure reported.
+follow_stack() {
+  local stack="$1" timeout="$2" deadline=$((SECONDS + $2)) poll=5
+  if on_ministack; then poll=1; fi
+  STACK_FAILURE=""
+  while :; do
+    sleep "$poll"
+    print_new_stack_events "$stack"
+    [[ -n "$STACK_FAILURE" ]] || STACK_FAILURE="$NEW_STACK_FAILURE"
+    STACK_STATUS="$(stack_status "$stack")" || return 1
+    [[ "$STACK_STATUS" == *_IN_PROGRESS ]] || return 0
+    ((SECONDS < deadline)) || die "stack $stack is still $STACK_STATUS after ${timeout}s; watch it in the CloudFormation console"
+  done
 }
 
 # ---------------------------------------------------------------------------------------------

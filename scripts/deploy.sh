@@ -99,23 +99,21 @@ read -r caller_account caller_arn <<<"$identity"
 note "credentials: $caller_arn"
 
 # The account resources the stage names but does not own must exist before anything changes.
+# shellcheck disable=SC2016 # backquotes are JMESPath literals, not command substitution
 if ! cert="$(aws_cli acm describe-certificate --certificate-arn "$CERT_ARN" \
   --query 'Certificate.[Status,DomainName,join(`,`,SubjectAlternativeNames || `[]`)]' --output text 2>&1)"; then
   die "certificate_arn $CERT_ARN was not found in region $REGION ($(tail -n1 <<<"$cert")). An ALB uses ACM certificates of its own region only: request or import one for $DOMAIN in $REGION and put its ARN in $STAGE_FILE. $nothing_changed"
 fi
 read -r cert_status cert_domain cert_names <<<"$cert"
 [[ "$cert_status" == ISSUED ]] || die "certificate $CERT_ARN is $cert_status, not ISSUED: finish its validation first. $nothing_changed"
-covered=0
-IFS=',' read -r -a cert_all_names <<<"$cert_domain,$cert_names"
-for name in "${cert_all_names[@]}"; do
-  if [[ "$name" == "$DOMAIN" || ("$name" == '*.'* && "${DOMAIN#*.}" == "${name#\*.}") ]]; then covered=1; fi
-done
-((covered)) || die "certificate $CERT_ARN is for $cert_domain ${cert_names:+($cert_names)}, not $DOMAIN. $nothing_changed"
+infra check-certificate --stage "$stage" --stages-dir "$stages_dir" --names "$cert_domain,$cert_names" \
+  || die "certificate $CERT_ARN cannot serve $DOMAIN (above). $nothing_changed"
 if ! zone_name="$(aws_cli route53 get-hosted-zone --id "$ZONE_ID" --query HostedZone.Name --output text 2>&1)"; then
   die "hosted_zone_id $ZONE_ID was not found ($(tail -n1 <<<"$zone_name")): use the id of the Route 53 zone that holds $DOMAIN. $nothing_changed"
 fi
 zone_name="${zone_name%.}"
-[[ "$DOMAIN" == "$zone_name" || "$DOMAIN" == *".$zone_name" ]] || die "domain $DOMAIN is not inside hosted zone $ZONE_ID ($zone_name). $nothing_changed"
+infra check-zone --stage "$stage" --stages-dir "$stages_dir" --zone "$zone_name" \
+  || die "hosted_zone_id $ZONE_ID cannot hold $DOMAIN's record (above). $nothing_changed"
 read -r -a subnets <<<"$SUBNET_IDS"
 if ! subnet_facts="$(aws_cli ec2 describe-subnets --subnet-ids "${subnets[@]}" --query 'Subnets[].[SubnetId,VpcId,AvailabilityZone]' --output text 2>&1)"; then
   die "network.subnet_ids: $(tail -n1 <<<"$subnet_facts") in region $REGION. $nothing_changed"
@@ -156,7 +154,7 @@ work="$DEPLOY_DIR/$stage"
 mkdir -p "$work"
 template="$work/template.json"
 infra synth --stage "$stage" --stages-dir "$stages_dir" --out "$template"
-template_bytes=$(stat -c %s "$template")
+template_bytes=$(file_bytes "$template")
 note "${template#"$ROOT/"} ($template_bytes bytes)"
 
 if ((!dry_run)); then
@@ -196,16 +194,13 @@ template_args=(--template-body "file://$template")
 if ((template_bytes > TEMPLATE_BODY_LIMIT)); then
   ((!dry_run)) || aws_cli s3api head-bucket --bucket "$BUCKET" >/dev/null 2>&1 \
     || die "the template is over CloudFormation's ${TEMPLATE_BODY_LIMIT}-byte inline limit and the artifact bucket does not exist yet: deploy once without --dry-run"
-  template_key="$STACK/templates/$(sha256sum <"$template" | cut -c1-64).json"
+  template_key="$STACK/templates/$(sha256_hex <"$template").json"
   ((dry_run)) || aws_cli s3api put-object --bucket "$BUCKET" --key "$template_key" --body "$template" >/dev/null
   template_args=(--template-url "https://$BUCKET.s3.$REGION.amazonaws.com/$template_key")
 fi
 
 step "Change set for stack $STACK"
-stack_status="$(aws_cli cloudformation describe-stacks --stack-name "$STACK" --query 'Stacks[0].StackStatus' --output text 2>&1)" || {
-  [[ "$stack_status" == *"does not exist"* ]] || die "cannot read stack $STACK: $(tail -n1 <<<"$stack_status")"
-  stack_status="NONE"
-}
+stack_status="$(stack_status "$STACK")" || die "the stack's status is unknown (above). $nothing_changed"
 case "$stack_status" in
   NONE | REVIEW_IN_PROGRESS) change_set_type=CREATE ;;
   ROLLBACK_COMPLETE | ROLLBACK_FAILED | DELETE_FAILED)
@@ -226,7 +221,7 @@ discard_change_set() {
   aws_cli cloudformation delete-change-set --stack-name "$STACK" --change-set-name "$change_set" >/dev/null 2>&1 || true
   if [[ "$change_set_type" == CREATE ]]; then
     local status
-    status="$(aws_cli cloudformation describe-stacks --stack-name "$STACK" --query 'Stacks[0].StackStatus' --output text 2>/dev/null || true)"
+    status="$(stack_status "$STACK" 2>/dev/null || true)"
     if [[ "$status" == REVIEW_IN_PROGRESS ]]; then
       aws_cli cloudformation delete-stack --stack-name "$STACK" >/dev/null 2>&1 || true
     fi
@@ -264,33 +259,10 @@ if [[ -z "${up_to_date:-}" ]]; then
   fi
 
   step "Deploying stack $STACK (events as they happen)"
-  declare -A seen=()
-  # Events from before this deploy are not news.
-  while IFS=$'\t' read -r id _; do seen[$id]=1; done < <(aws_cli cloudformation describe-stack-events --stack-name "$STACK" \
-    --no-paginate --query 'StackEvents[].[EventId]' --output text)
+  mark_stack_events_seen "$STACK"
   aws_cli cloudformation execute-change-set --stack-name "$STACK" --change-set-name "$change_set"
-  deadline=$((SECONDS + DEPLOY_TIMEOUT_SECONDS))
-  poll=5
-  ((emulator)) && poll=1
-  failure=""
-  while :; do
-    sleep "$poll"
-    lines=() oldest_failure=""
-    # Newest first: the last failure read in a batch is the earliest, the cause of the rest.
-    while IFS=$'\t' read -r id time logical type status reason; do
-      [[ -n "$id" && -z "${seen[$id]:-}" ]] || continue
-      seen[$id]=1
-      reason="${reason/#None/}"
-      lines=("$(printf '    %s  %-30s %-44s %-20s %s' "${time:11:8}" "$logical" "$type" "$status" "$reason")" "${lines[@]}")
-      [[ "$status" == *FAILED && -n "$reason" ]] && oldest_failure="$logical: $reason"
-    done < <(aws_cli cloudformation describe-stack-events --stack-name "$STACK" --no-paginate \
-      --query 'StackEvents[].[EventId,Timestamp,LogicalResourceId,ResourceType,ResourceStatus,ResourceStatusReason]' --output text)
-    ((${#lines[@]})) && printf '%s\n' "${lines[@]}"
-    [[ -z "$failure" ]] && failure="$oldest_failure"
-    stack_status="$(aws_cli cloudformation describe-stacks --stack-name "$STACK" --query 'Stacks[0].StackStatus' --output text)"
-    [[ "$stack_status" == *_IN_PROGRESS ]] || break
-    ((SECONDS < deadline)) || die "stack $STACK is still $stack_status after ${DEPLOY_TIMEOUT_SECONDS}s; watch it in the CloudFormation console"
-  done
+  follow_stack "$STACK" "$DEPLOY_TIMEOUT_SECONDS" || die "lost track of stack $STACK (above); watch it in the CloudFormation console"
+  stack_status="$STACK_STATUS" failure="$STACK_FAILURE"
 
   case "$stack_status" in
     CREATE_COMPLETE | UPDATE_COMPLETE) ;;

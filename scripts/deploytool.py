@@ -1,7 +1,6 @@
 #!/usr/bin/env python3
 """Small data chores for the deploy scripts (standard library only):
 
-  shell-vars DESCRIBE_JSON          `infra describe` output as shell assignments
   stage-copy SRC DST KEY=JSON...    a copy of a stage file with some values replaced
   zip-normalize ZIP                 rewrite a zip reproducibly (sorted, fixed times and modes)
   zip-check ZIP ARCH                check a function zip, print its facts as shell assignments
@@ -28,50 +27,6 @@ FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 def fail(message):
     print(f"error: {message}", file=sys.stderr)
     sys.exit(1)
-
-
-def shell_vars(path):
-    with open(path, encoding="utf-8") as handle:
-        facts = json.load(handle)
-
-    def text(value):
-        if value is None:
-            return ""
-        if isinstance(value, bool):
-            return "true" if value else "false"
-        if isinstance(value, list):
-            return " ".join(str(item) for item in value)
-        return str(value)
-
-    names = {
-        "STAGE_NAME": facts["stage"],
-        "STAGE_FILE": facts["file"],
-        "STACK": facts["stack_name"],
-        "REGION": facts["region"],
-        "ACCOUNT": facts["account_id"],
-        "BUCKET": facts["artifact_bucket"],
-        "PARAM_BUCKET": facts["parameters"]["artifact_bucket"],
-        "PARAM_KEY": facts["parameters"]["artifact_key"],
-        "CAPABILITIES": facts["capabilities"],
-        "ARCH": facts["architecture"],
-        "DOMAIN": facts["domain"],
-        "URL": facts["url"],
-        "FUNCTION_NAME": facts["function_name"],
-        "LOG_GROUP": facts["log_group"],
-        "TG_NAME": facts["target_group_name"],
-        "DASHBOARD": facts["dashboard_name"],
-        "DELETION_PROTECTION": facts["deletion_protection"],
-        "DUALSTACK": facts["dualstack"],
-        "ZONE_ID": facts["hosted_zone_id"],
-        "CERT_ARN": facts["certificate_arn"],
-        "VPC_ID": facts["vpc_id"],
-        "SUBNET_IDS": facts["subnet_ids"],
-        "ALARM_PREFIX": facts["alarm_prefix"],
-        "ALARM_TOPIC": facts["alarm_topic_arn"],
-        "ACCESS_LOG_BUCKET": facts["access_log_bucket"],
-    }
-    for name, value in names.items():
-        print(f"{name}={shlex.quote(text(value))}")
 
 
 def toml_value(value):
@@ -269,7 +224,6 @@ def main(argv):
         fail(__doc__.strip())
     command, args = argv[0], argv[1:]
     commands = {
-        "shell-vars": (shell_vars, 1),
         "zip-normalize": (zip_normalize, 1),
         "zip-check": (zip_check, 2),
         "zip-add": (zip_add, 4),

@@ -39,11 +39,11 @@ if [[ "$stage" == production && $force_production -eq 0 ]]; then
 fi
 
 if [[ "$stage" == local && -z "$stages_dir" ]]; then
-  if ! ministack_up; then
+  if ! ministack_up "$MINISTACK_PORT"; then
     echo "MiniStack is not running on 127.0.0.1:$MINISTACK_PORT: there is no local stack to destroy (the emulator keeps nothing once stopped)"
     exit 0
   fi
-  use_ministack
+  use_ministack "$MINISTACK_PORT"
   stages_dir="$DEPLOY_DIR/local/stages"
   [[ -f "$stages_dir/local.toml" ]] || stages_dir="$DEFAULT_STAGES_DIR"
 fi
@@ -54,10 +54,8 @@ if ! caller="$(aws_cli sts get-caller-identity --query Account --output text 2>&
 fi
 [[ "$caller" == "$ACCOUNT" ]] || die "the AWS credentials are for account $caller, but stage $stage is in account $ACCOUNT. $nothing_changed"
 
-stack_status="$(aws_cli cloudformation describe-stacks --stack-name "$STACK" --query 'Stacks[0].StackStatus' --output text 2>&1)" || {
-  [[ "$stack_status" == *"does not exist"* ]] || die "cannot read stack $STACK: $(tail -n1 <<<"$stack_status")"
-  stack_status=""
-}
+stack_status="$(stack_status "$STACK")" || die "the stack's status is unknown (above). $nothing_changed"
+[[ "$stack_status" != NONE ]] || stack_status=""
 bucket_exists=0
 aws_cli s3api head-bucket --bucket "$BUCKET" >/dev/null 2>&1 && bucket_exists=1
 if [[ -z "$stack_status" ]] && ! ((delete_artifacts && bucket_exists)); then
@@ -86,35 +84,13 @@ if [[ -n "$stack_status" ]]; then
     fi
   fi
   step "Deleting stack $STACK"
-  declare -A seen=()
-  while IFS=$'\t' read -r id _; do seen[$id]=1; done < <(aws_cli cloudformation describe-stack-events --stack-name "$STACK" \
-    --no-paginate --query 'StackEvents[].[EventId]' --output text)
+  mark_stack_events_seen "$STACK"
   aws_cli cloudformation delete-stack --stack-name "$STACK"
-  deadline=$((SECONDS + DELETE_TIMEOUT_SECONDS))
-  poll=5
-  on_ministack && poll=1
-  while :; do
-    sleep "$poll"
-    events="$(aws_cli cloudformation describe-stack-events --stack-name "$STACK" --no-paginate \
-      --query 'StackEvents[].[EventId,Timestamp,LogicalResourceId,ResourceType,ResourceStatus,ResourceStatusReason]' --output text 2>/dev/null || true)"
-    lines=()
-    while IFS=$'\t' read -r id time logical type status reason; do
-      [[ -n "$id" && -z "${seen[$id]:-}" ]] || continue
-      seen[$id]=1
-      lines=("$(printf '    %s  %-30s %-44s %-20s %s' "${time:11:8}" "$logical" "$type" "$status" "${reason/#None/}")" "${lines[@]}")
-    done <<<"$events"
-    ((${#lines[@]})) && printf '%s\n' "${lines[@]}"
-    if ! status="$(aws_cli cloudformation describe-stacks --stack-name "$STACK" --query 'Stacks[0].StackStatus' --output text 2>&1)"; then
-      [[ "$status" == *"does not exist"* ]] || die "cannot read stack $STACK: $(tail -n1 <<<"$status")"
-      status=DELETE_COMPLETE
-    fi
-    case "$status" in
-      DELETE_COMPLETE) break ;;
-      DELETE_FAILED) die "stack $STACK could not be deleted (DELETE_FAILED; events above). Fix the cause and run this again" ;;
-    esac
-    ((SECONDS < deadline)) || die "stack $STACK is still $status after ${DELETE_TIMEOUT_SECONDS}s"
-  done
-  echo "stack $STACK deleted"
+  follow_stack "$STACK" "$DELETE_TIMEOUT_SECONDS" || die "lost track of stack $STACK (above)"
+  case "$STACK_STATUS" in
+    NONE | DELETE_COMPLETE) echo "stack $STACK deleted" ;;
+    *) die "stack $STACK could not be deleted ($STACK_STATUS${STACK_FAILURE:+: $STACK_FAILURE}; events above). Fix the cause and run this again" ;;
+  esac
 fi
 
 if ((delete_artifacts && bucket_exists)); then

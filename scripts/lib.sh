@@ -2,12 +2,19 @@
 # Source it, don't run it: it also makes sure the pinned Rust toolchain is there.
 # shellcheck shell=bash
 
+# Bash 4.4 or newer (`${x@Q}`, associative arrays, `mapfile`, empty arrays under `set -u`).
+# macOS ships bash 3.2 as /bin/bash; `#!/usr/bin/env bash` picks up Homebrew's newer one.
+if ((BASH_VERSINFO[0] < 4 || (BASH_VERSINFO[0] == 4 && BASH_VERSINFO[1] < 4))); then
+  printf 'error: the scripts need bash 4.4 or newer, this is %s. On macOS: brew install bash, then open a new terminal.\n' "$BASH_VERSION" >&2
+  exit 1
+fi
+
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TOOLS="$ROOT/target/tools"
 # PATH as it was before any script of a project added its tools (a test can hand it on clean).
 export PROJECT_ORIGINAL_PATH="${PROJECT_ORIGINAL_PATH:-$PATH}"
 export PATH="$TOOLS/venv/bin:$TOOLS/npm/node_modules/.bin:$HOME/.cargo/bin:$PATH"
-cd "$ROOT"
+cd "$ROOT" || exit 1
 
 # Scripts create target/ before cargo does (tools, venvs), and cargo only tags a directory it
 # creates itself. The tag keeps backups and `cargo generate --path .` from copying build output.
@@ -21,6 +28,13 @@ fi
 # The pinned Rust toolchain, read from rust-toolchain.toml so there is one source of truth.
 TOOLCHAIN="$(sed -n 's/^channel *= *"\(.*\)"/\1/p' rust-toolchain.toml)"
 export RUSTUP_TOOLCHAIN="$TOOLCHAIN"
+
+# The sha256 of stdin in hex: sha256sum where there is one (Linux), shasum elsewhere (macOS).
+sha256_hex() {
+  if command -v sha256sum >/dev/null; then sha256sum; else shasum -a 256; fi | cut -c1-64
+}
+# A file's size in bytes (GNU and BSD `stat` disagree on how to ask).
+file_bytes() { wc -c <"$1" | tr -d ' '; }
 
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }

@@ -103,7 +103,7 @@ stop() {
   kill "$pid" 2>/dev/null || true
   local deadline=$((SECONDS + STOP_TIMEOUT_SECONDS))
   while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.1; done
-  kill -0 "$pid" 2>/dev/null && kill -9 "$pid" 2>/dev/null || true
+  if kill -0 "$pid" 2>/dev/null; then kill -9 "$pid" 2>/dev/null || true; fi
   # The function processes it ran normally go with it; any left are stopped by their PIDs.
   for child in $children; do kill "$child" 2>/dev/null || true; done
   rm -f "$state/pid"
@@ -147,7 +147,7 @@ EOF2
   note "stage file for the emulator: ${out#"$ROOT/"}/$stage.toml"
 }
 
-# MiniStack gap (REFERENCE §4, still so in ministack 1.5.33): CloudFormation's `Targets` on an
+# MiniStack gap (seen in ministack 1.5.33): CloudFormation's `Targets` on an
 # AWS::ElasticLoadBalancingV2::TargetGroup are not registered, so the emulated ALB has no
 # function to invoke. On AWS, ELB registers them itself; this only ever runs against the
 # emulator (deploy.sh calls it when AWS_ENDPOINT_URL answers MiniStack's health check).

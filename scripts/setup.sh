@@ -28,4 +28,8 @@ if [[ " $* " == *" --with-browser "* ]]; then
   chromium --version 2>/dev/null | head -n1
 fi
 
+step "shellcheck (Debian package) for the scripts' lint"
+ensure_shellcheck
+shellcheck --version | sed -n 2p
+
 step "tools ready"

@@ -27,8 +27,8 @@ done
 [[ -z "$stages_dir" || "$stages_dir" == /* ]] || stages_dir="$caller_pwd/$stages_dir"
 
 if [[ "$stage" == local && -z "$stages_dir" ]]; then
-  ministack_up || die "MiniStack is not running on 127.0.0.1:$MINISTACK_PORT: deploy first (scripts/deploy.sh local)"
-  use_ministack
+  ministack_up "$MINISTACK_PORT" || die "MiniStack is not running on 127.0.0.1:$MINISTACK_PORT: deploy first (scripts/deploy.sh local)"
+  use_ministack "$MINISTACK_PORT"
   stages_dir="$DEPLOY_DIR/local/stages"
   [[ -f "$stages_dir/local.toml" ]] || die "no seeded local stage in ${stages_dir#"$ROOT/"}: deploy first (scripts/deploy.sh local)"
 fi
@@ -92,7 +92,7 @@ fi
 if [[ -n "$script" ]]; then
   code="$(fetch 443 "$script" -H 'accept-encoding: br')"
   if [[ "$code" == 200 && "$(header content-encoding)" == br ]]; then
-    pass "$script is 200 with content-encoding br ($(stat -c %s "$work/body") bytes)"
+    pass "$script is 200 with content-encoding br ($(file_bytes "$work/body") bytes)"
   else
     fail "$script answered $code with content-encoding '$(header content-encoding)', expected br"
   fi

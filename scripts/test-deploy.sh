@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2015 # `check && ok ... || fail ...` is if-then-else here: ok never fails
 # End-to-end test of the deploy scripts on the MiniStack AWS emulator (127.0.0.1 only).
 #
 # One host-architecture release build of bootstrap (scripts/build.sh --arch host) serves every

@@ -75,18 +75,20 @@ step "The owner's first edits: every placeholder replaced, a stage of their own 
 stages="$project/infra/stages"
 MIGRATE_ACCOUNT="493817265012"
 PRODUCTION_ACCOUNT="615293847561"
-sed -i -e "s/111111111111/$MIGRATE_ACCOUNT/g" -e 's/Z0PLACEHOLDERMIGRATE/Z08761232QX4PLMNB7TRS/' \
+sed -i.orig -e "s/111111111111/$MIGRATE_ACCOUNT/g" -e 's/Z0PLACEHOLDERMIGRATE/Z08761232QX4PLMNB7TRS/' \
   -e 's/^domain = "migrate.example.com"/domain = "beta.shop.acme.test"/' \
   -e 's/certificate\/00000000-0000-0000-0000-000000000000/certificate\/3f2b8c1e-9d4a-4e7b-8c21-5a6f0e9d1b47/' \
   -e 's/vpc-0000000000000000a/vpc-0a1b2c3d4e5f60718/' \
   -e 's/subnet-0000000000000000a/subnet-04c1d2e3f4a5b6c78/' -e 's/subnet-0000000000000000b/subnet-09f8e7d6c5b4a3921/' \
   "$stages/migrate.toml"
-sed -i -e "s/222222222222/$PRODUCTION_ACCOUNT/g" -e 's/Z0PLACEHOLDERPRODUCTION/Z1D633PJN98FT9/' \
+sed -i.orig -e "s/222222222222/$PRODUCTION_ACCOUNT/g" -e 's/Z0PLACEHOLDERPRODUCTION/Z1D633PJN98FT9/' \
   -e 's/certificate\/00000000-0000-0000-0000-000000000000/certificate\/7c9e6679-7425-40de-944b-e07fc1f90ae7/' \
   -e 's/vpc-0000000000000000c/vpc-0f1e2d3c4b5a69788/' \
   -e 's/subnet-0000000000000000c/subnet-0123456789abcdef0/' -e 's/subnet-0000000000000000d/subnet-0fedcba9876543210/' \
   -e 's/subnet-0000000000000000e/subnet-0a9b8c7d6e5f40312/' \
   "$stages/production.toml"
+rm -f "$stages"/*.orig # `-i.orig`: the one in-place form GNU and BSD sed both take
+# shellcheck disable=SC2016 # backquotes are Markdown in the stage file's comment
 sed -e 's/^domain = "beta.shop.acme.test"/domain = "staging.shop.acme.test"/' -e 's/^# Stage `migrate`/# Stage `staging`/' \
   "$stages/migrate.toml" >"$stages/staging.toml"
 placeholders=$(grep -nE '"[^"]*(PLACEHOLDER|111111111111|222222222222|0000000000000000)[^"]*"' "$stages/migrate.toml" "$stages/production.toml" "$stages/staging.toml" || true)

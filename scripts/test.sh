@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Everything CI checks: formatting, lints with warnings denied, every Rust test, the
-# CloudFormation lint (cfn-lint, checkov), the browser tests in headless Chromium, a quick run
-# of the benchmarks (so they cannot rot) and the deploy rehearsal.
+# Everything CI checks: formatting, lints with warnings denied (shellcheck over scripts/ too),
+# every Rust test, the CloudFormation lint (cfn-lint, checkov), the browser tests in headless
+# Chromium, a quick run of the benchmarks (so they cannot rot) and the deploy rehearsal.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -9,6 +9,10 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 step "rustfmt"
 cargo fmt --all --check
+
+step "shellcheck (scripts/)"
+ensure_shellcheck
+shellcheck scripts/*.sh
 
 step "clippy (server side, warnings denied)"
 cargo clippy --workspace --all-targets -- -D warnings

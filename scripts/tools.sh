@@ -121,13 +121,18 @@ ensure_cargo_lambda() { ensure_pip_packages "$TOOLS/venv" cargo-lambda "cargo-la
 ensure_lint_tools() { ensure_pip_packages "$TOOLS/venv" "the CloudFormation lint" "cfn-lint==$CFN_LINT_VERSION" "checkov==$CHECKOV_VERSION"; }
 ensure_aws_tools() { ensure_pip_packages "$AWS_VENV" "the AWS CLI and MiniStack" "awscli==$AWSCLI_VERSION" "ministack==$MINISTACK_VERSION"; }
 
-# Debian's Chromium, for the browser tests.
-ensure_chromium() {
-  command -v chromium >/dev/null && return 0
-  command -v apt-get >/dev/null || die "Chromium is required for the browser tests: install it (Debian/Ubuntu: apt-get install chromium) and re-run"
-  local sudo_if_needed=""
+# A command from a Debian package (apt-get, with sudo unless root): command, package, what for.
+ensure_debian_package() {
+  local command="$1" package="$2" purpose="$3" sudo_if_needed=""
+  command -v "$command" >/dev/null && return 0
+  command -v apt-get >/dev/null \
+    || die "$command is required for $purpose: install $package (Debian/Ubuntu: apt-get install $package; macOS: brew install $package) and re-run"
   [[ "$(id -u)" -eq 0 ]] || sudo_if_needed="sudo"
-  echo "installing Chromium (Debian package)"
-  $sudo_if_needed apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo_if_needed apt-get install -y -qq chromium \
-    || die "apt-get could not install chromium (above)"
+  echo "installing $package (Debian package) for $purpose"
+  if ! { $sudo_if_needed apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo_if_needed apt-get install -y -qq "$package"; }; then
+    die "apt-get could not install $package (above)"
+  fi
 }
+
+ensure_chromium() { ensure_debian_package chromium chromium "the browser tests"; }
+ensure_shellcheck() { ensure_debian_package shellcheck shellcheck "the scripts' lint"; }

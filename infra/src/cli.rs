@@ -5,8 +5,9 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use crate::cfn::to_canonical_json;
+use crate::checks::{certificate_covers, certificate_names, zone_contains};
 use crate::config::{ConfigError, DEFAULT_STAGES_DIR, Stage, list_stages};
-use crate::describe::describe;
+use crate::describe::{describe, shell_assignments};
 use crate::template::synth;
 
 /// Command-line help.
@@ -15,11 +16,17 @@ usage: infra <command> [options]
 
 commands:
   synth --stage STAGE [--out FILE]  the stage's CloudFormation template (JSON), to stdout or FILE
-  describe --stage STAGE            what a deploy script needs (stack name, region, artifact
+  describe --stage STAGE [--format json|shell]
+                                    what a deploy script needs (stack name, region, artifact
                                     bucket, parameter names, the account resources it checks
-                                    first, ...) as JSON
+                                    first, ...) as JSON, or as NAME='value' lines to eval
   stack-name --stage STAGE          the stage's stack name
   stages                            the stages there are, one per line
+  check-certificate --stage STAGE --names NAMES
+                                    fails unless one of the certificate's NAMES (separated by
+                                    commas or spaces; `*.` wildcards) covers the stage's domain
+  check-zone --stage STAGE --zone ZONE_NAME
+                                    fails unless the stage's domain lies in the hosted zone
 
 options:
   --stages-dir DIR  where <stage>.toml files live (default: the crate's stages/ directory)
@@ -33,14 +40,37 @@ pub enum Command {
         /// File to write instead of stdout.
         out: Option<PathBuf>,
     },
-    /// Print the deploy facts as JSON.
-    Describe,
+    /// Print the deploy facts.
+    Describe {
+        /// JSON, or shell assignments.
+        format: Format,
+    },
     /// Print the stack name.
     StackName,
     /// List the stages.
     Stages,
+    /// Check that a certificate covers the stage's domain.
+    CheckCertificate {
+        /// The certificate's names, as the AWS CLI lists them.
+        names: String,
+    },
+    /// Check that the stage's domain is inside a hosted zone.
+    CheckZone {
+        /// The zone's name.
+        zone: String,
+    },
     /// Print the usage.
     Help,
+}
+
+/// How `describe` prints.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Format {
+    /// Canonical JSON.
+    #[default]
+    Json,
+    /// `NAME='value'` lines.
+    Shell,
 }
 
 /// A parsed command line.
@@ -61,6 +91,8 @@ pub enum CliError {
     Usage(String),
     /// The stage could not be loaded.
     Config(ConfigError),
+    /// A check about the stage failed; the message says which and why.
+    Check(String),
     /// Output could not be written.
     Write {
         /// Where to.
@@ -75,6 +107,7 @@ impl fmt::Display for CliError {
         match self {
             CliError::Usage(message) => write!(f, "{message}\n\n{USAGE}"),
             CliError::Config(error) => write!(f, "{error}"),
+            CliError::Check(message) => write!(f, "{message}"),
             CliError::Write { target, message } => write!(f, "cannot write {target}: {message}"),
         }
     }
@@ -94,6 +127,9 @@ pub fn parse_args(args: &[String]) -> Result<Invocation, CliError> {
     let mut stage = None;
     let mut stages_dir = None;
     let mut out = None;
+    let mut format = None;
+    let mut names = None;
+    let mut zone = None;
     let mut args = args.iter();
     while let Some(argument) = args.next() {
         let (flag, inline_value) = match argument.split_once('=') {
@@ -111,11 +147,34 @@ pub fn parse_args(args: &[String]) -> Result<Invocation, CliError> {
             "--stage" => stage = Some(value("--stage")?),
             "--stages-dir" => stages_dir = Some(PathBuf::from(value("--stages-dir")?)),
             "--out" => out = Some(PathBuf::from(value("--out")?)),
-            "synth" | "describe" | "stack-name" | "stages" if command.is_none() => {
+            "--format" => {
+                format = Some(match value("--format")?.as_str() {
+                    "json" => Format::Json,
+                    "shell" => Format::Shell,
+                    other => {
+                        return Err(CliError::Usage(format!(
+                            "--format is json or shell, not {other:?}"
+                        )));
+                    }
+                })
+            }
+            "--names" => names = Some(value("--names")?),
+            "--zone" => zone = Some(value("--zone")?),
+            "synth" | "describe" | "stack-name" | "stages" | "check-certificate" | "check-zone"
+                if command.is_none() =>
+            {
                 command = Some(match flag {
                     "synth" => Command::Synth { out: None },
-                    "describe" => Command::Describe,
+                    "describe" => Command::Describe {
+                        format: Format::Json,
+                    },
                     "stack-name" => Command::StackName,
+                    "check-certificate" => Command::CheckCertificate {
+                        names: String::new(),
+                    },
+                    "check-zone" => Command::CheckZone {
+                        zone: String::new(),
+                    },
                     _ => Command::Stages,
                 });
             }
@@ -124,9 +183,30 @@ pub fn parse_args(args: &[String]) -> Result<Invocation, CliError> {
     }
     let mut command = command.ok_or_else(|| CliError::Usage("a command is needed".into()))?;
     match &mut command {
-        Command::Synth { out: slot } => *slot = out,
-        _ if out.is_some() => return Err(CliError::Usage("--out only goes with synth".into())),
+        Command::Synth { out: slot } => *slot = out.take(),
+        Command::Describe { format: slot } => *slot = format.take().unwrap_or_default(),
+        Command::CheckCertificate { names: slot } => {
+            *slot = names
+                .take()
+                .ok_or_else(|| CliError::Usage("check-certificate needs --names".into()))?;
+        }
+        Command::CheckZone { zone: slot } => {
+            *slot = zone
+                .take()
+                .ok_or_else(|| CliError::Usage("check-zone needs --zone".into()))?;
+        }
         _ => {}
+    }
+    // An option its command did not take is still here.
+    for (left, option, owner) in [
+        (out.is_some(), "--out", "synth"),
+        (format.is_some(), "--format", "describe"),
+        (names.is_some(), "--names", "check-certificate"),
+        (zone.is_some(), "--zone", "check-zone"),
+    ] {
+        if left {
+            return Err(CliError::Usage(format!("{option} only goes with {owner}")));
+        }
     }
     let needs_stage = !matches!(command, Command::Stages | Command::Help);
     if needs_stage && stage.is_none() {
@@ -170,10 +250,40 @@ pub fn run(args: &[String], stdout: &mut dyn Write) -> Result<(), CliError> {
             )
         }
         Command::StackName => write_stdout(stdout, &format!("{}\n", load()?.names.stack)),
-        Command::Describe => write_stdout(
+        Command::Describe {
+            format: Format::Json,
+        } => write_stdout(
             stdout,
             &format!("{}\n", to_canonical_json(&describe(&load()?), true)),
         ),
+        Command::Describe {
+            format: Format::Shell,
+        } => write_stdout(stdout, &shell_assignments(&load()?)),
+        Command::CheckCertificate { names } => {
+            let domain = load()?.settings.domain;
+            if certificate_covers(names, &domain) {
+                Ok(())
+            } else {
+                Err(CliError::Check(format!(
+                    "the certificate is for {}, which does not cover {domain} (a `*.` wildcard \
+                     covers one label: *.example.org covers shop.example.org, not example.org)",
+                    match certificate_names(names).join(", ") {
+                        listed if listed.is_empty() => "no names at all".to_string(),
+                        listed => listed,
+                    }
+                )))
+            }
+        }
+        Command::CheckZone { zone } => {
+            let domain = load()?.settings.domain;
+            if zone_contains(zone, &domain) {
+                Ok(())
+            } else {
+                Err(CliError::Check(format!(
+                    "domain {domain} is not inside the hosted zone {zone}"
+                )))
+            }
+        }
         Command::Synth { out } => {
             let text = synth(&load()?).render();
             match out {

@@ -1,6 +1,8 @@
 //! The facts a deploy script needs about a stage, as JSON, from the same stage file as the
 //! template: nothing about a stage is written down twice.
 
+use std::fmt::Write as _;
+
 use serde_json::{Value, json};
 
 use crate::config::Stage;
@@ -54,4 +56,100 @@ pub fn describe(stage: &Stage) -> Value {
             "environment": function.environment,
         },
     })
+}
+
+/// The shell variable each deploy script reads, and the `describe` field it comes from (a
+/// `/`-separated path). Deploy scripts `eval` [`shell_assignments`]; names are their API.
+const SHELL_VARIABLES: [(&str, &str); 25] = [
+    ("STAGE_NAME", "stage"),
+    ("STAGE_FILE", "file"),
+    ("STACK", "stack_name"),
+    ("REGION", "region"),
+    ("ACCOUNT", "account_id"),
+    ("BUCKET", "artifact_bucket"),
+    ("PARAM_BUCKET", "parameters/artifact_bucket"),
+    ("PARAM_KEY", "parameters/artifact_key"),
+    ("CAPABILITIES", "capabilities"),
+    ("ARCH", "architecture"),
+    ("DOMAIN", "domain"),
+    ("URL", "url"),
+    ("FUNCTION_NAME", "function_name"),
+    ("LOG_GROUP", "log_group"),
+    ("TG_NAME", "target_group_name"),
+    ("DASHBOARD", "dashboard_name"),
+    ("DELETION_PROTECTION", "deletion_protection"),
+    ("DUALSTACK", "dualstack"),
+    ("ZONE_ID", "hosted_zone_id"),
+    ("CERT_ARN", "certificate_arn"),
+    ("VPC_ID", "vpc_id"),
+    ("SUBNET_IDS", "subnet_ids"),
+    ("ALARM_PREFIX", "alarm_prefix"),
+    ("ALARM_TOPIC", "alarm_topic_arn"),
+    ("ACCESS_LOG_BUCKET", "access_log_bucket"),
+];
+
+/// [`describe`] as `NAME='value'` lines for a shell's `eval`: lists joined by spaces, a missing
+/// value empty, every value single-quoted so nothing in a stage file can run as a command.
+pub fn shell_assignments(stage: &Stage) -> String {
+    let facts = describe(stage);
+    let mut out = String::new();
+    for (variable, path) in SHELL_VARIABLES {
+        let value = path
+            .split('/')
+            .try_fold(&facts, |value, key| value.get(key))
+            .unwrap_or(&Value::Null);
+        let _ = writeln!(out, "{variable}={}", shell_quote(&shell_text(value)));
+    }
+    out
+}
+
+/// A JSON value as the shell sees it: strings as they are, lists space-separated, null empty.
+fn shell_text(value: &Value) -> String {
+    match value {
+        Value::Null => String::new(),
+        Value::String(text) => text.clone(),
+        Value::Array(items) => items.iter().map(shell_text).collect::<Vec<_>>().join(" "),
+        other => other.to_string(),
+    }
+}
+
+/// `text` in single quotes, each `'` written as `'\''`: taken literally by any POSIX shell.
+pub fn shell_quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', r"'\''"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shell_quoting_keeps_every_character_literal() {
+        assert_eq!(shell_quote("plain"), "'plain'");
+        assert_eq!(shell_quote(""), "''");
+        assert_eq!(shell_quote("it's $(rm -rf /)"), r"'it'\''s $(rm -rf /)'");
+    }
+
+    #[test]
+    fn every_shell_variable_names_a_described_fact() {
+        let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/stages");
+        let stage = Stage::load(std::path::Path::new(fixtures), "production").unwrap();
+        let facts = describe(&stage);
+        for (variable, path) in SHELL_VARIABLES {
+            let found = path
+                .split('/')
+                .try_fold(&facts, |value, key| value.get(key));
+            assert!(found.is_some(), "{variable}: no {path} in describe");
+        }
+        let assignments = shell_assignments(&stage);
+        assert!(assignments.contains(&format!("STACK='{}'\n", stage.names.stack)));
+        assert_eq!(assignments.lines().count(), SHELL_VARIABLES.len());
+    }
+
+    #[test]
+    fn shell_text_flattens_lists_and_nulls() {
+        assert_eq!(shell_text(&json!(["a", "b"])), "a b");
+        assert_eq!(shell_text(&Value::Null), "");
+        assert_eq!(shell_text(&json!(true)), "true");
+        assert_eq!(shell_text(&json!(512)), "512");
+    }
 }

@@ -14,11 +14,16 @@
 //! - [`dashboard`]: the CloudWatch dashboard of ALB and Lambda metrics.
 //! - [`alarms`]: the CloudWatch alarms, with the stage's optional SNS action.
 //! - [`template`]: puts parameters, resources and outputs together into one template.
-//! - [`describe`]: stack name, region, artifact bucket and parameter names for deploy scripts.
-//! - [`cli`]: the `infra` command line (`synth`, `describe`, `stack-name`, `stages`).
+//! - [`describe`]: stack name, region, artifact bucket and parameter names for deploy scripts,
+//!   as JSON or as shell assignments.
+//! - [`checks`]: the account checks a deploy decides before it changes anything (certificate
+//!   names with wildcards, hosted zone containment).
+//! - [`cli`]: the `infra` command line (`synth`, `describe`, `stack-name`, `stages`,
+//!   `check-certificate`, `check-zone`).
 
 pub mod alarms;
 pub mod cfn;
+pub mod checks;
 pub mod cli;
 pub mod config;
 pub mod dashboard;

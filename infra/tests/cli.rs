@@ -226,3 +226,91 @@ fn describe_names_the_account_resources_a_deploy_checks_first() {
     assert_eq!(migrate["function"]["reserved_concurrency"], Value::Null);
     assert_eq!(migrate["deletion_protection"], false);
 }
+
+#[test]
+fn describe_as_shell_evaluates_to_the_same_facts_as_the_json() {
+    let described = describe_fixture("production");
+    let args = [
+        "describe",
+        "--stage",
+        "production",
+        "--stages-dir",
+        FIXTURES_DIR,
+        "--format",
+        "shell",
+    ];
+    let assignments = String::from_utf8(stdout_of(&args)).unwrap();
+    let script = format!(
+        "{assignments}\nprintf '%s|%s|%s|%s' \"$STACK\" \"$DOMAIN\" \"$SUBNET_IDS\" \"$CAPABILITIES\""
+    );
+    let output = Command::new("bash").args(["-c", &script]).output().unwrap();
+    assert!(output.status.success(), "{assignments}");
+    let subnets: Vec<&str> = described["subnet_ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|subnet| subnet.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        String::from_utf8(output.stdout).unwrap(),
+        format!(
+            "{}|{}|{}|CAPABILITY_IAM",
+            text_at(&described, "stack_name"),
+            text_at(&described, "domain"),
+            subnets.join(" ")
+        )
+    );
+}
+
+#[test]
+fn certificate_and_zone_checks_decide_by_the_stage_domain() {
+    // The fixture production stage serves www.example.com.
+    let check = |args: &[&str]| {
+        let output = infra(
+            &[
+                args,
+                &["--stage", "production", "--stages-dir", FIXTURES_DIR],
+            ]
+            .concat(),
+        );
+        (
+            output.status.code(),
+            String::from_utf8(output.stderr).unwrap(),
+        )
+    };
+    assert_eq!(
+        check(&["check-certificate", "--names", "example.com,*.example.com"]).0,
+        Some(0)
+    );
+    assert_eq!(
+        check(&["check-certificate", "--names", "www.example.com"]).0,
+        Some(0)
+    );
+    let (code, message) = check(&[
+        "check-certificate",
+        "--names",
+        "example.com\t*.shop.example.com",
+    ]);
+    assert_eq!(code, Some(1));
+    assert!(
+        message.contains("example.com, *.shop.example.com"),
+        "{message}"
+    );
+    assert!(
+        message.contains("does not cover www.example.com"),
+        "{message}"
+    );
+    assert_eq!(check(&["check-zone", "--zone", "example.com."]).0, Some(0));
+    let (code, message) = check(&["check-zone", "--zone", "other.example.com."]);
+    assert_eq!(code, Some(1));
+    assert!(
+        message.contains("not inside the hosted zone other.example.com."),
+        "{message}"
+    );
+    assert_eq!(check(&["check-zone"]).0, Some(2), "--zone is required");
+    assert_eq!(
+        check(&["describe", "--zone", "x"]).0,
+        Some(2),
+        "--zone is check-zone's"
+    );
+}

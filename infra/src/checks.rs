@@ -1,0 +1,103 @@
+//! What a deploy checks in the account before it changes anything, as pure decisions over what
+//! the AWS CLI reported: whether the certificate's names cover the stage's domain, and whether
+//! the domain lies inside the hosted zone. The scripts fetch; these decide (`infra check-*`).
+
+/// A DNS name as compared: without case and without the trailing dot of a fully qualified name.
+fn normalized(name: &str) -> String {
+    name.trim().trim_end_matches('.').to_ascii_lowercase()
+}
+
+/// Whether one certificate name (`shop.example.org`, or a wildcard `*.example.org`) covers
+/// `domain`. A wildcard stands for exactly one label: `*.example.org` covers
+/// `shop.example.org`, but neither `example.org` nor `a.shop.example.org`.
+pub fn name_covers(certificate_name: &str, domain: &str) -> bool {
+    let (name, domain) = (normalized(certificate_name), normalized(domain));
+    if domain.is_empty() {
+        return false;
+    }
+    match name.strip_prefix("*.") {
+        Some(parent) => domain
+            .split_once('.')
+            .is_some_and(|(label, rest)| !label.is_empty() && rest == parent),
+        None => name == domain,
+    }
+}
+
+/// The certificate names as the AWS CLI prints them (`DomainName` and the subject alternative
+/// names, separated by commas, tabs or spaces), without empty entries or the CLI's `None`.
+pub fn certificate_names(listed: &str) -> Vec<&str> {
+    listed
+        .split([',', ' ', '\t', '\n'])
+        .filter(|name| !name.is_empty() && *name != "None")
+        .collect()
+}
+
+/// Whether any of the certificate's names covers `domain`.
+pub fn certificate_covers(listed_names: &str, domain: &str) -> bool {
+    certificate_names(listed_names)
+        .iter()
+        .any(|name| name_covers(name, domain))
+}
+
+/// Whether `domain` is the zone's own name or a name inside it (`shop.example.org` is in
+/// `example.org.`; `badexample.org` is not).
+pub fn zone_contains(zone_name: &str, domain: &str) -> bool {
+    let (zone, domain) = (normalized(zone_name), normalized(domain));
+    !zone.is_empty()
+        && (domain == zone
+            || domain
+                .strip_suffix(&zone)
+                .is_some_and(|prefix| prefix.len() > 1 && prefix.ends_with('.')))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_exact_name_covers_only_itself() {
+        assert!(name_covers("shop.example.org", "shop.example.org"));
+        assert!(name_covers("Shop.Example.org.", "shop.example.ORG"));
+        assert!(!name_covers("shop.example.org", "example.org"));
+        assert!(!name_covers("shop.example.org", "www.shop.example.org"));
+        assert!(!name_covers("", ""));
+    }
+
+    #[test]
+    fn a_wildcard_covers_exactly_one_label() {
+        assert!(name_covers("*.example.org", "shop.example.org"));
+        assert!(name_covers("*.example.org", "MIGRATE.example.org."));
+        assert!(!name_covers("*.example.org", "example.org"));
+        assert!(!name_covers("*.example.org", "a.shop.example.org"));
+        assert!(!name_covers("*.example.org", ".example.org"));
+        assert!(!name_covers("*.example.org", "shop.example.com"));
+        assert!(!name_covers("*.example.org", "shopexample.org"));
+        // Only a leading `*.` is a wildcard.
+        assert!(!name_covers("shop.*.org", "shop.example.org"));
+    }
+
+    #[test]
+    fn any_listed_name_may_cover_the_domain() {
+        let listed = "example.org\t*.example.org,www.example.org";
+        assert_eq!(
+            certificate_names(listed),
+            ["example.org", "*.example.org", "www.example.org"]
+        );
+        assert!(certificate_covers(listed, "example.org"));
+        assert!(certificate_covers(listed, "migrate.example.org"));
+        assert!(!certificate_covers(listed, "a.b.example.org"));
+        assert!(!certificate_covers("other.org None", "example.org"));
+        assert!(certificate_names("None").is_empty());
+    }
+
+    #[test]
+    fn a_zone_holds_its_apex_and_the_names_below_it() {
+        assert!(zone_contains("example.org.", "example.org"));
+        assert!(zone_contains("example.org", "shop.example.org"));
+        assert!(zone_contains("Example.org.", "a.b.example.ORG"));
+        assert!(!zone_contains("example.org.", "badexample.org"));
+        assert!(!zone_contains("shop.example.org", "example.org"));
+        assert!(!zone_contains("example.org", ".example.org"));
+        assert!(!zone_contains("", "example.org"));
+    }
+}
