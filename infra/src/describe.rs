@@ -6,19 +6,33 @@ use std::fmt::Write as _;
 use serde_json::{Value, json};
 
 use crate::config::Stage;
+use crate::resources::load_balancer::SSL_POLICY;
 use crate::resources::parameters;
+use crate::template::synth;
 
 /// IAM capability the stack needs: it creates a role (with a generated name).
 pub const CAPABILITIES: [&str; 1] = ["CAPABILITY_IAM"];
 
 /// Stack name, region, account, artifact bucket, parameter names, derived names, and the
 /// account resources the stack uses but does not own (VPC, subnets, zone, certificate, topic,
-/// log bucket), which a deploy script checks before it changes anything.
+/// log bucket), which a deploy script checks before it changes anything; and what a deploy
+/// must leave behind (the template's logical ids, alarm names, TLS policy), which the deploy
+/// rehearsal checks without a copy of its own.
 pub fn describe(stage: &Stage) -> Value {
     let settings = &stage.settings;
     let names = &stage.names;
     let function = &settings.function;
+    let template = synth(stage);
+    let alarm_names: Vec<&str> = template
+        .resources
+        .values()
+        .filter(|resource| resource.kind == "AWS::CloudWatch::Alarm")
+        .filter_map(|resource| resource.properties["AlarmName"].as_str())
+        .collect();
     json!({
+        "logical_ids": template.resources.keys().collect::<Vec<_>>(),
+        "alarm_names": alarm_names,
+        "ssl_policy": SSL_POLICY,
         "stage": stage.name,
         "stack_name": names.stack,
         "region": settings.region,
@@ -143,6 +157,35 @@ mod tests {
         let assignments = shell_assignments(&stage);
         assert!(assignments.contains(&format!("STACK='{}'\n", stage.names.stack)));
         assert_eq!(assignments.lines().count(), SHELL_VARIABLES.len());
+    }
+
+    #[test]
+    fn what_a_deploy_leaves_behind_comes_from_the_template() {
+        let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/stages");
+        let stage = Stage::load(std::path::Path::new(fixtures), "production").unwrap();
+        let facts = describe(&stage);
+        let template: Value = serde_json::from_str(&synth(&stage).render()).unwrap();
+        let ids: Vec<&str> = template["Resources"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(facts["logical_ids"], json!(ids));
+        let alarms = facts["alarm_names"].as_array().unwrap();
+        assert_eq!(alarms.len(), 5);
+        for alarm in alarms {
+            let alarm = alarm.as_str().unwrap();
+            assert!(
+                alarm.starts_with(&format!("{}-", stage.names.alarm_prefix)),
+                "{alarm}"
+            );
+            assert!(
+                template.to_string().contains(&format!("\"{alarm}\"")),
+                "{alarm}"
+            );
+        }
+        assert_eq!(facts["ssl_policy"], SSL_POLICY);
     }
 
     #[test]
