@@ -26,10 +26,9 @@ host_arch() {
   esac
 }
 
-# Python 3 for the stdlib-only helper (the AWS venv's, once it exists).
-python_bin() {
-  if [[ -x "$AWS_VENV/bin/python" ]]; then echo "$AWS_VENV/bin/python"; else command -v python3 || die "python3 is required"; fi
-}
+# Python: `python3` for the standard-library helpers (deploytool.py), the AWS venv's python for
+# those that need botocore (MiniStack's seed, the rehearsal's checks).
+command -v python3 >/dev/null || die "python3 is required by the deploy scripts: install Python 3.11 or newer and re-run"
 
 # Sets AWS_BIN: $AWS_CLI when given (e.g. AWS_CLI=aws for an AWS CLI v2 on PATH), else the
 # pinned awscli, installed on first use. Dies with a plain message when there is none.
@@ -49,7 +48,8 @@ aws_cli() { "$AWS_BIN" --region "$REGION" "$@"; }
 
 
 # The stage's facts, set by load_stage (named here so every script sees where they come from).
-STAGE_NAME="" STAGE_FILE="" STACK="" REGION="" ACCOUNT="" BUCKET="" PARAM_BUCKET="" PARAM_KEY=""
+STAGE_NAME="" STAGE_FILE="" STACK="" REGION="" ACCOUNT="" BUCKET="" BUCKET_URL="" PARTITION=""
+PARAM_BUCKET="" PARAM_KEY=""
 CAPABILITIES="" ARCH="" DOMAIN="" URL="" FUNCTION_NAME="" LOG_GROUP="" TG_NAME="" DASHBOARD=""
 DELETION_PROTECTION="" DUALSTACK="" ZONE_ID="" CERT_ARN="" VPC_ID="" SUBNET_IDS=""
 ALARM_PREFIX="" ALARM_TOPIC="" ACCESS_LOG_BUCKET="" DESCRIBE_JSON=""

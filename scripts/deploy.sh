@@ -144,7 +144,7 @@ else
   "$ROOT/scripts/build.sh" --arch "$build_arch" || die "the build failed (above). $nothing_changed"
   zip="$ROOT/target/lambda/$build_arch/bootstrap/bootstrap.zip"
 fi
-facts="$("$(python_bin)" "$DEPLOYTOOL" zip-check "$zip" "$build_arch")" || die "$zip cannot be deployed (above). $nothing_changed"
+facts="$(python3 "$DEPLOYTOOL" zip-check "$zip" "$build_arch")" || die "$zip cannot be deployed (above). $nothing_changed"
 eval "$facts"
 key="$STACK/$ZIP_SHA256.zip"
 note "zip $(awk -v b="$ZIP_BYTES" 'BEGIN { printf "%.2f MiB", b / 1048576 }'), artifact s3://$BUCKET/$key"
@@ -196,7 +196,7 @@ if ((template_bytes > TEMPLATE_BODY_LIMIT)); then
     || die "the template is over CloudFormation's ${TEMPLATE_BODY_LIMIT}-byte inline limit and the artifact bucket does not exist yet: deploy once without --dry-run"
   template_key="$STACK/templates/$(sha256_hex <"$template").json"
   ((dry_run)) || aws_cli s3api put-object --bucket "$BUCKET" --key "$template_key" --body "$template" >/dev/null
-  template_args=(--template-url "https://$BUCKET.s3.$REGION.amazonaws.com/$template_key")
+  template_args=(--template-url "$BUCKET_URL/$template_key")
 fi
 
 step "Change set for stack $STACK"
@@ -250,7 +250,7 @@ done
 
 if [[ -z "${up_to_date:-}" ]]; then
   aws_cli cloudformation describe-change-set --stack-name "$STACK" --change-set-name "$change_set" --output json \
-    | "$(python_bin)" "$DEPLOYTOOL" change-table
+    | python3 "$DEPLOYTOOL" change-table
 
   if ((dry_run)); then
     discard_change_set

@@ -97,7 +97,7 @@ if ((delete_artifacts && bucket_exists)); then
   step "Deleting the artifact bucket $BUCKET (every version)"
   while :; do
     batch="$(aws_cli s3api list-object-versions --bucket "$BUCKET" --max-keys 1000 --no-paginate --output json \
-      | "$(python_bin)" "$DEPLOYTOOL" delete-batch)"
+      | python3 "$DEPLOYTOOL" delete-batch)"
     [[ -n "$batch" ]] || break
     aws_cli s3api delete-objects --bucket "$BUCKET" --delete "$batch" >/dev/null
   done

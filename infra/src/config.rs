@@ -670,13 +670,22 @@ fn parse_arn(arn: &str) -> Option<Arn<'_>> {
 }
 
 /// The partition a region belongs to.
-fn partition_of(region: &str) -> &'static str {
+pub fn partition_of(region: &str) -> &'static str {
     if region.starts_with("cn-") {
         "aws-cn"
     } else if region.starts_with("us-gov-") {
         "aws-us-gov"
     } else {
         "aws"
+    }
+}
+
+/// The DNS suffix of the region's service endpoints (`amazonaws.com`, `amazonaws.com.cn` in
+/// China).
+pub fn dns_suffix_of(region: &str) -> &'static str {
+    match partition_of(region) {
+        "aws-cn" => "amazonaws.com.cn",
+        _ => "amazonaws.com",
     }
 }
 
@@ -804,6 +813,20 @@ fn is_environment_name(name: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use super::{dns_suffix_of, partition_of};
+
+    #[test]
+    fn regions_map_to_their_partition_and_endpoint_suffix() {
+        for (region, partition, suffix) in [
+            ("eu-west-1", "aws", "amazonaws.com"),
+            ("cn-north-1", "aws-cn", "amazonaws.com.cn"),
+            ("us-gov-west-1", "aws-us-gov", "amazonaws.com"),
+        ] {
+            assert_eq!(partition_of(region), partition, "{region}");
+            assert_eq!(dns_suffix_of(region), suffix, "{region}");
+        }
+    }
+
     use super::*;
 
     const FILE: &str = "stages/test.toml";

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use serde_json::{Value, json};
 
-use crate::config::Stage;
+use crate::config::{Stage, dns_suffix_of, partition_of};
 use crate::resources::load_balancer::SSL_POLICY;
 use crate::resources::parameters;
 use crate::template::synth;
@@ -38,6 +38,15 @@ pub fn describe(stage: &Stage) -> Value {
         "region": settings.region,
         "account_id": settings.account_id,
         "artifact_bucket": names.artifact_bucket,
+        // Virtual-hosted style, in the stage's region and partition (templates over 51,200
+        // bytes are passed to CloudFormation by this URL).
+        "artifact_bucket_url": format!(
+            "https://{}.s3.{}.{}",
+            names.artifact_bucket,
+            settings.region,
+            dns_suffix_of(&settings.region)
+        ),
+        "partition": partition_of(&settings.region),
         "parameters": {
             "artifact_bucket": parameters::ARTIFACT_BUCKET,
             "artifact_key": parameters::ARTIFACT_KEY,
@@ -74,13 +83,15 @@ pub fn describe(stage: &Stage) -> Value {
 
 /// The shell variable each deploy script reads, and the `describe` field it comes from (a
 /// `/`-separated path). Deploy scripts `eval` [`shell_assignments`]; names are their API.
-const SHELL_VARIABLES: [(&str, &str); 25] = [
+const SHELL_VARIABLES: [(&str, &str); 27] = [
     ("STAGE_NAME", "stage"),
     ("STAGE_FILE", "file"),
     ("STACK", "stack_name"),
     ("REGION", "region"),
     ("ACCOUNT", "account_id"),
     ("BUCKET", "artifact_bucket"),
+    ("BUCKET_URL", "artifact_bucket_url"),
+    ("PARTITION", "partition"),
     ("PARAM_BUCKET", "parameters/artifact_bucket"),
     ("PARAM_KEY", "parameters/artifact_key"),
     ("CAPABILITIES", "capabilities"),
@@ -186,6 +197,13 @@ mod tests {
             );
         }
         assert_eq!(facts["ssl_policy"], SSL_POLICY);
+        assert_eq!(
+            facts["artifact_bucket_url"],
+            format!(
+                "https://{}.s3.{}.amazonaws.com",
+                stage.names.artifact_bucket, stage.settings.region
+            )
+        );
     }
 
     #[test]
