@@ -192,6 +192,17 @@ mod tests {
         );
     }
 
+    /// The cheap bound is safe (never below the exact size) and useful (within what the
+    /// worst case, every byte escaped, can cost).
+    fn assert_bound_is_safe_and_close(response: &AlbResponse, case: &str) {
+        let (exact, bound) = (json_len(response), json_len_bound(response));
+        assert!(bound >= exact, "{case}: bound {bound} < exact {exact}");
+        assert!(
+            bound <= 6 * exact + 128,
+            "{case}: bound {bound} for {exact}"
+        );
+    }
+
     #[test]
     fn the_cheap_bound_is_never_below_the_exact_size() {
         for mode in [HeaderMode::SingleValue, HeaderMode::MultiValue] {
@@ -200,14 +211,40 @@ mod tests {
                 "plain text",
                 "\u{0}\u{1f}\"\\\n✓",
                 &"\u{1}".repeat(5000),
+                &"x".repeat(5000),
             ] {
                 let mut response = AlbResponse::with_body(StatusCode::OK, "text/plain", body, mode);
                 response.set_header("set-cookie", "a=\u{7}\"; Path=/");
                 response.set_header("x-\u{1}", "\u{1}\u{1}");
-                assert!(
-                    json_len_bound(&response) >= json_len(&response),
-                    "{mode:?} {body:?}"
-                );
+                assert_bound_is_safe_and_close(&response, &format!("{mode:?} {body:?}"));
+            }
+            // Many headers: short (quotes and separators outweigh their text), plain, or
+            // escaped through and through (each byte written as six, so the bound has no
+            // slack but the punctuation), with one value or several.
+            let escaped_name = |index: u8| {
+                // Control characters JSON writes as `\u00XX` (not `\n`, `\t`, ...).
+                let escaped = |n: u8| char::from(0x0e + n % 18);
+                [escaped(index), escaped(index / 18), '\u{1f}', '\u{1f}']
+                    .iter()
+                    .collect()
+            };
+            for (name, value) in [("h", ""), ("header", "value"), ("", "\u{1}")] {
+                for values in [1, 3] {
+                    let mut response =
+                        AlbResponse::with_body(StatusCode::OK, "text/plain", "", mode);
+                    for index in 0..100 {
+                        let name = match name {
+                            "" => escaped_name(index),
+                            prefix => format!("{prefix}{index:02}"),
+                        };
+                        response.set_header(&name, &value.repeat(30));
+                        if let Some(multi) = &mut response.multi_value_headers {
+                            multi.insert(name, vec![value.repeat(30); values]);
+                        }
+                    }
+                    let case = format!("{mode:?} {name:?}: {value:?} ×{values}");
+                    assert_bound_is_safe_and_close(&response, &case);
+                }
             }
         }
     }
@@ -242,6 +279,11 @@ mod tests {
                 assert_eq!(after, json_len(&fitted));
                 assert!(after < ALB_MAX_BYTES / 10);
                 assert_eq!(fitted.header("content-encoding"), Some(expected));
+                assert_eq!(
+                    decompress(&fitted, expected),
+                    text_response(ALB_MAX_BYTES + 10, mode).body.as_bytes(),
+                    "{accept}: the body decodes with the coding it is labelled with"
+                );
                 assert!(fitted.header("vary").unwrap().contains("accept-encoding"));
                 assert!(fitted.is_base64_encoded);
                 assert_eq!(fitted.mode(), mode);
@@ -268,23 +310,69 @@ mod tests {
             "the body is already compressed"
         );
 
-        // Random bytes do not compress.
+        let mut binary = plain;
+        binary.body = body::encode_base64(&noise(ALB_MAX_BYTES));
+        binary.is_base64_encoded = true;
+        assert_eq!(
+            fit_of(binary, Some("br, gzip")),
+            "it is still over the limit compressed"
+        );
+    }
+
+    #[test]
+    fn a_compressed_response_of_exactly_the_limit_fits() {
+        // Half noise, half repeated text: over the cap as is, well under it compressed; a
+        // header (never compressed) then pads the compressed JSON to exactly the cap.
+        let mut bytes = noise(500_000);
+        bytes.extend("<p>the same words again</p>".repeat(20_000).bytes());
+        let padded = |padding: usize| {
+            let mut response =
+                AlbResponse::with_body(StatusCode::OK, "text/html", "", HeaderMode::MultiValue);
+            response.body = body::encode_base64(&bytes);
+            response.is_base64_encoded = true;
+            response.set_header("x-padding", &"a".repeat(padding));
+            response
+        };
+        let (unpadded, _) = fit(padded(0), Some("gzip"));
+        let room = ALB_MAX_BYTES - json_len(&unpadded);
+        let (fitted, outcome) = fit(padded(room), Some("gzip"));
+        assert_eq!(json_len(&fitted), ALB_MAX_BYTES);
+        assert!(
+            matches!(outcome, Fit::Compressed { after, .. } if after == ALB_MAX_BYTES),
+            "{outcome:?}"
+        );
+        let (_, outcome) = fit(padded(room + 1), Some("gzip"));
+        assert!(matches!(outcome, Fit::Replaced { .. }), "{outcome:?}");
+    }
+
+    /// The body of a compressed response, decoded with `encoding`.
+    fn decompress(response: &AlbResponse, encoding: &str) -> Vec<u8> {
+        use std::io::Read as _;
+        let bytes = body::decode(&response.body, response.is_base64_encoded).unwrap();
+        let mut out = Vec::new();
+        if encoding == "br" {
+            brotli::Decompressor::new(&bytes[..], 4096)
+                .read_to_end(&mut out)
+                .unwrap();
+        } else {
+            flate2::read::GzDecoder::new(&bytes[..])
+                .read_to_end(&mut out)
+                .unwrap();
+        }
+        out
+    }
+
+    /// Bytes that do not compress (xorshift).
+    fn noise(len: usize) -> Vec<u8> {
         let mut state = 0x2545_f491_4f6c_dd1d_u64;
-        let noise: Vec<u8> = (0..ALB_MAX_BYTES)
+        (0..len)
             .map(|_| {
                 state ^= state << 13;
                 state ^= state >> 7;
                 state ^= state << 17;
                 state as u8
             })
-            .collect();
-        let mut binary = plain;
-        binary.body = body::encode_base64(&noise);
-        binary.is_base64_encoded = true;
-        assert_eq!(
-            fit_of(binary, Some("br, gzip")),
-            "it is still over the limit compressed"
-        );
+            .collect()
     }
 
     fn fit_of(response: AlbResponse, accept: Option<&str>) -> &'static str {
