@@ -48,7 +48,7 @@ aws_cli() { "$AWS_BIN" --region "$REGION" "$@"; }
 
 
 # The stage's facts, set by load_stage (named here so every script sees where they come from).
-STAGE_NAME="" STAGE_FILE="" STACK="" REGION="" ACCOUNT="" BUCKET="" BUCKET_URL="" PARTITION=""
+STAGE_NAME="" STAGE_FILE="" STACK="" REGION="" ACCOUNT="" BUCKET="" BUCKET_URL="" ARTIFACT_STACK="" PARTITION=""
 PARAM_BUCKET="" PARAM_KEY=""
 CAPABILITIES="" ARCH="" DOMAIN="" URL="" FUNCTION_NAME="" LOG_GROUP="" TG_NAME="" DASHBOARD=""
 DELETION_PROTECTION="" DUALSTACK="" ZONE_ID="" CERT_ARN="" VPC_ID="" SUBNET_IDS=""
@@ -124,6 +124,19 @@ follow_stack() {
     [[ "$STACK_STATUS" == *_IN_PROGRESS ]] || return 0
     ((SECONDS < deadline)) || die "stack $stack is still $STACK_STATUS after ${timeout}s; watch it in the CloudFormation console"
   done
+}
+
+# Deletes a stack and follows the deletion to its end, printing its events; fails, saying why,
+# when the stack is still there.
+delete_stack() {
+  local stack="$1" timeout="$2"
+  mark_stack_events_seen "$stack"
+  aws_cli cloudformation delete-stack --stack-name "$stack" || return 1
+  follow_stack "$stack" "$timeout" || return 1
+  case "$STACK_STATUS" in
+    NONE | DELETE_COMPLETE) return 0 ;;
+    *) echo "error: stack $stack could not be deleted ($STACK_STATUS${STACK_FAILURE:+: $STACK_FAILURE}; events above)" >&2; return 1 ;;
+  esac
 }
 
 # ---------------------------------------------------------------------------------------------

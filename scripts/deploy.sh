@@ -11,8 +11,9 @@
 #
 # Steps: validate the stage file (infra) and the AWS access (credentials for the stage's
 # account; the certificate, hosted zone, subnets, topic and log bucket it names exist), build
-# (scripts/build.sh), upload the zip to the stage's artifact bucket under its sha256 (creating
-# the bucket if missing: private, encrypted, versioned, TLS only), synthesize the template
+# (scripts/build.sh), upload the zip to the stage's artifact bucket under its sha256 (the bucket
+# is a stack of its own, `<stack>-artifacts`: private, encrypted, versioned, TLS only, created
+# or updated here), synthesize the template
 # (infra), deploy it through a change set while printing the stack's events, print the
 # outputs, run scripts/smoke.sh. A failed deploy is rolled back by CloudFormation: the previous
 # version keeps serving, and the script says so.
@@ -149,6 +150,11 @@ eval "$facts"
 key="$STACK/$ZIP_SHA256.zip"
 note "zip $(awk -v b="$ZIP_BYTES" 'BEGIN { printf "%.2f MiB", b / 1048576 }'), artifact s3://$BUCKET/$key"
 
+# Deletes an artifact stack whose creation failed (it holds no bucket), so nothing is left.
+delete_failed_artifact_stack() {
+  delete_stack "$ARTIFACT_STACK" 600 >/dev/null || die "could not delete the failed stack $ARTIFACT_STACK (above)"
+}
+
 step "Synthesizing the template (infra)"
 work="$DEPLOY_DIR/$stage"
 mkdir -p "$work"
@@ -158,24 +164,25 @@ template_bytes=$(file_bytes "$template")
 note "${template#"$ROOT/"} ($template_bytes bytes)"
 
 if ((!dry_run)); then
-  step "Artifact bucket $BUCKET"
-  if head="$(aws_cli s3api head-bucket --bucket "$BUCKET" 2>&1)"; then
-    note "present"
-  elif [[ "$head" == *"404"* || "$head" == *"Not Found"* || "$head" == *"NoSuchBucket"* ]]; then
-    note "creating it: private (public access blocked), encrypted (SSE-S3), versioned, TLS only"
-    if [[ "$REGION" == us-east-1 ]]; then
-      aws_cli s3api create-bucket --bucket "$BUCKET" >/dev/null
-    else
-      aws_cli s3api create-bucket --bucket "$BUCKET" --create-bucket-configuration "LocationConstraint=$REGION" >/dev/null
-    fi
-    aws_cli s3api put-public-access-block --bucket "$BUCKET" --public-access-block-configuration \
-      BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true
-    aws_cli s3api put-bucket-encryption --bucket "$BUCKET" --server-side-encryption-configuration \
-      '{"Rules":[{"ApplyServerSideEncryptionByDefault":{"SSEAlgorithm":"AES256"},"BucketKeyEnabled":true}]}'
-    aws_cli s3api put-bucket-versioning --bucket "$BUCKET" --versioning-configuration Status=Enabled
-    aws_cli s3api put-bucket-policy --bucket "$BUCKET" --policy "$(printf '{"Version":"2012-10-17","Statement":[{"Sid":"TlsOnly","Effect":"Deny","Principal":"*","Action":"s3:*","Resource":["arn:aws:s3:::%s","arn:aws:s3:::%s/*"],"Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}' "$BUCKET" "$BUCKET")"
+  step "Artifact bucket $BUCKET (stack $ARTIFACT_STACK)"
+  infra synth --artifacts --stage "$stage" --stages-dir "$stages_dir" --out "$work/artifacts.json"
+  artifact_status="$(stack_status "$ARTIFACT_STACK")" || die "the artifact stack's status is unknown (above). $nothing_changed"
+  if [[ "$artifact_status" == ROLLBACK_COMPLETE ]]; then
+    note "an earlier attempt left $ARTIFACT_STACK in ROLLBACK_COMPLETE, without a bucket: deleting it first"
+    delete_failed_artifact_stack
+    artifact_status=NONE
+  fi
+  if [[ "$artifact_status" == NONE ]] && aws_cli s3api head-bucket --bucket "$BUCKET" >/dev/null 2>&1; then
+    note "present, created outside CloudFormation (by an earlier version of deploy.sh): used as it is"
   else
-    die "the artifact bucket $BUCKET exists but is not usable with these credentials ($(tail -n1 <<<"$head")); bucket names are global: set artifact_bucket in $STAGE_FILE. $nothing_changed"
+    mark_stack_events_seen "$ARTIFACT_STACK"
+    if ! aws_cli cloudformation deploy --stack-name "$ARTIFACT_STACK" --template-file "$work/artifacts.json" \
+      --no-fail-on-empty-changeset >/dev/null; then
+      print_new_stack_events "$ARTIFACT_STACK"
+      [[ "$(stack_status "$ARTIFACT_STACK" 2>/dev/null)" != ROLLBACK_COMPLETE ]] || delete_failed_artifact_stack
+      die "the artifact bucket could not be created${NEW_STACK_FAILURE:+ ($NEW_STACK_FAILURE)}. Bucket names are global: if $BUCKET is someone else's, set artifact_bucket in $STAGE_FILE. $nothing_changed"
+    fi
+    note "private (public access blocked), encrypted (SSE-S3), versioned, TLS only: stack $ARTIFACT_STACK is $(stack_status "$ARTIFACT_STACK")"
   fi
 
   step "Uploading the zip"

@@ -6,8 +6,9 @@
 #   --yes                 do not ask (needed when there is no terminal to ask on)
 #   --force-production    required to destroy `production`; also turns off the load balancer's
 #                         deletion protection, which would make CloudFormation fail otherwise
-#   --delete-artifacts    also empty (every version) and delete the artifact bucket; by default
-#                         it is kept, with every zip ever deployed
+#   --delete-artifacts    also empty (every version) and delete the artifact bucket with its
+#                         stack (<stack>-artifacts); by default it is kept, with every zip
+#                         ever deployed
 #
 # Stage `local` is destroyed on the MiniStack emulator (scripts/ministack.sh stop ends the
 # emulator itself).
@@ -25,7 +26,7 @@ while (($#)); do
     --force-production) force_production=1; shift ;;
     --delete-artifacts) delete_artifacts=1; shift ;;
     --stages-dir) (($# >= 2)) || die "--stages-dir needs a directory"; stages_dir="$2"; shift 2 ;;
-    -h | --help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) die "unknown option ${1@Q}" ;;
     *) [[ -z "$stage" ]] || die "one stage at a time"; stage="$1"; shift ;;
   esac
@@ -84,13 +85,8 @@ if [[ -n "$stack_status" ]]; then
     fi
   fi
   step "Deleting stack $STACK"
-  mark_stack_events_seen "$STACK"
-  aws_cli cloudformation delete-stack --stack-name "$STACK"
-  follow_stack "$STACK" "$DELETE_TIMEOUT_SECONDS" || die "lost track of stack $STACK (above)"
-  case "$STACK_STATUS" in
-    NONE | DELETE_COMPLETE) echo "stack $STACK deleted" ;;
-    *) die "stack $STACK could not be deleted ($STACK_STATUS${STACK_FAILURE:+: $STACK_FAILURE}; events above). Fix the cause and run this again" ;;
-  esac
+  delete_stack "$STACK" "$DELETE_TIMEOUT_SECONDS" || die "fix the cause (above) and run this again"
+  echo "stack $STACK deleted"
 fi
 
 if ((delete_artifacts && bucket_exists)); then
@@ -101,7 +97,13 @@ if ((delete_artifacts && bucket_exists)); then
     [[ -n "$batch" ]] || break
     aws_cli s3api delete-objects --bucket "$BUCKET" --delete "$batch" >/dev/null
   done
-  aws_cli s3api delete-bucket --bucket "$BUCKET"
+  artifact_status="$(stack_status "$ARTIFACT_STACK")" || die "the artifact stack's status is unknown (above)"
+  if [[ "$artifact_status" == NONE ]]; then
+    # Created by an earlier version of deploy.sh, outside CloudFormation.
+    aws_cli s3api delete-bucket --bucket "$BUCKET"
+  else
+    delete_stack "$ARTIFACT_STACK" "$DELETE_TIMEOUT_SECONDS" || die "the artifact bucket is empty but still there (above)"
+  fi
   echo "artifact bucket $BUCKET deleted"
 elif ((bucket_exists)); then
   echo "artifact bucket $BUCKET kept (--delete-artifacts deletes it)"

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Lints the CloudFormation template of every stage in infra/stages (whatever `infra stages`
-# lists) with cfn-lint and checkov.
+# Lints the CloudFormation templates of every stage in infra/stages (whatever `infra stages`
+# lists), the site's and its artifact bucket's, with cfn-lint and checkov.
 #
 #   scripts/lint-infra.sh [--stages-dir DIR]
 #
-# Synthesizes each stage to target/infra/<stage>.json, then fails on any cfn-lint finding or
+# Synthesizes each stage to target/infra/<stage>.json and <stage>-artifacts.json, then fails on any cfn-lint finding or
 # any failed checkov check. A check that does not apply is skipped inside the template itself
 # (resource Metadata, with its reason, written in infra/src), never here.
 # The tools go into target/tools/venv once and are reused while they are the pinned versions.
@@ -33,7 +33,8 @@ step "synthesize ${stages[*]} into target/infra"
 templates=()
 for stage in "${stages[@]}"; do
   infra synth --stage "$stage" --stages-dir "$stages_dir" --out "$OUT/$stage.json" || die "stage $stage does not synthesize (above)"
-  templates+=("$OUT/$stage.json")
+  infra synth --artifacts --stage "$stage" --stages-dir "$stages_dir" --out "$OUT/$stage-artifacts.json"
+  templates+=("$OUT/$stage.json" "$OUT/$stage-artifacts.json")
 done
 
 failed=()

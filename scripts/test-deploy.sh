@@ -255,7 +255,8 @@ grep -q "turned off the load balancer's deletion protection" "$LOGS/destroy-prod
   && ok "destroy.sh turned off production's deletion protection first (MiniStack would not have refused; AWS does)" \
   || fail "destroy.sh did not turn off deletion protection"
 checks leftovers --endpoint "$ENDPOINT" --region "$REGION_UNDER_TEST" --prefix "$SERVICE_PREFIX" --zone "$zone" \
-  --bucket-gone "$(fact "$MIGRATE_JSON" artifact_bucket)" --bucket-kept "$(fact "$PRODUCTION_JSON" artifact_bucket)"
+  --bucket-gone "$(fact "$MIGRATE_JSON" artifact_bucket)" --bucket-kept "$(fact "$PRODUCTION_JSON" artifact_bucket)" \
+  --stack-kept "$(fact "$PRODUCTION_JSON" artifact_stack_name)"
 expect_ok delete-production-artifacts "$ROOT/scripts/destroy.sh" production --yes --force-production --delete-artifacts --stages-dir "$STAGES"
 checks leftovers --endpoint "$ENDPOINT" --region "$REGION_UNDER_TEST" --prefix "$SERVICE_PREFIX" --zone "$zone" \
   --bucket-gone "$(fact "$PRODUCTION_JSON" artifact_bucket)"

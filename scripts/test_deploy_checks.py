@@ -14,7 +14,8 @@ ends with `N checks passed`; the first failed check exits 1 with what was expect
   function --endpoint URL --describe FILE       the function's state as JSON (for comparisons)
   snapshot --endpoint URL --region R            what exists, as JSON (for "nothing changed")
   leftovers --endpoint URL --region R --prefix P --zone Z [--zone Z] [--bucket-kept B]
-      [--bucket-gone B]                          nothing named P* is left; Z holds only NS/SOA
+      [--bucket-gone B] [--stack-kept S]         nothing named P* is left (but the stacks S);
+                                                 Z holds only NS/SOA
 """
 
 import argparse
@@ -265,7 +266,12 @@ def resources(args):
             rules.add((rule.get("FromPort"), r.get("CidrIpv6")))
     check(rules == {(80, "0.0.0.0/0"), (80, "::/0"), (443, "0.0.0.0/0"), (443, "::/0")}, "ingress 80 and 443 from anywhere", rules)
 
-    # Artifact bucket
+    # Artifact bucket, in its own stack
+    artifact_stack = aws("cloudformation").describe_stacks(StackName=facts["artifact_stack_name"])["Stacks"][0]
+    check(artifact_stack["StackStatus"] in ("CREATE_COMPLETE", "UPDATE_COMPLETE"),
+          f"stack {facts['artifact_stack_name']} holds the artifact bucket", artifact_stack["StackStatus"])
+    check({o["OutputKey"]: o["OutputValue"] for o in artifact_stack.get("Outputs", [])}.get("BucketName") == facts["artifact_bucket"],
+          "its output BucketName is the stage's bucket", artifact_stack.get("Outputs"))
     s3 = aws("s3")
     bucket = facts["artifact_bucket"]
     block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
@@ -394,9 +400,10 @@ def leftovers(args):
     aws = Aws(args.endpoint, args.region)
     prefix = args.prefix
     print(f"  nothing named {prefix}* is left in {args.region}")
-    stacks = [s["StackName"] for s in aws("cloudformation").list_stacks()["StackSummaries"]
-              if s["StackStatus"] != "DELETE_COMPLETE" and s["StackName"].startswith(prefix)]
-    check(stacks == [], "no stacks", stacks)
+    stacks = {s["StackName"] for s in aws("cloudformation").list_stacks()["StackSummaries"]
+              if s["StackStatus"] != "DELETE_COMPLETE" and s["StackName"].startswith(prefix)}
+    kept = set(args.stack_kept or [])
+    check(stacks == kept, f"no stacks{' but ' + ', '.join(sorted(kept)) if kept else ''}", sorted(stacks))
     elb = aws("elbv2")
     lbs = [lb["LoadBalancerArn"] for lb in elb.describe_load_balancers()["LoadBalancers"]]
     check(lbs == [], "no load balancers", lbs)
@@ -449,6 +456,7 @@ def main():
             command.add_argument("--prefix", required=True)
             command.add_argument("--zone", action="append", default=[])
             command.add_argument("--bucket-kept", action="append")
+            command.add_argument("--stack-kept", action="append")
             command.add_argument("--bucket-gone", action="append")
     args = parser.parse_args()
     try:

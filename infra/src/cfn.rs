@@ -66,6 +66,8 @@ pub struct Resource {
     pub checkov_skips: Vec<Skip>,
     /// cfn-lint rules ignored, written to `Metadata.cfn-lint.config.ignore_checks`.
     pub cfn_lint_ignores: Vec<Skip>,
+    /// `DeletionPolicy` and `UpdateReplacePolicy`, for a resource that holds data.
+    pub policies: Option<(&'static str, &'static str)>,
 }
 
 impl Resource {
@@ -77,7 +79,15 @@ impl Resource {
             depends_on: Vec::new(),
             checkov_skips: Vec::new(),
             cfn_lint_ignores: Vec::new(),
+            policies: None,
         }
+    }
+
+    /// What happens to the resource's data when the stack deletes it, and when an update
+    /// replaces it (`Delete`, `Retain`, `Snapshot`).
+    pub fn data_policies(mut self, deletion: &'static str, update_replace: &'static str) -> Self {
+        self.policies = Some((deletion, update_replace));
+        self
     }
 
     /// Adds an explicit `DependsOn`.
@@ -110,6 +120,10 @@ impl Resource {
         let mut resource = json!({ "Type": self.kind, "Properties": self.properties });
         if !self.depends_on.is_empty() {
             resource["DependsOn"] = json!(self.depends_on);
+        }
+        if let Some((deletion, update_replace)) = self.policies {
+            resource["DeletionPolicy"] = json!(deletion);
+            resource["UpdateReplacePolicy"] = json!(update_replace);
         }
         let mut metadata = serde_json::Map::new();
         if !self.checkov_skips.is_empty() {

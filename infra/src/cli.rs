@@ -4,6 +4,7 @@ use std::fmt;
 use std::io::Write;
 use std::path::PathBuf;
 
+use crate::artifacts::synth_artifacts;
 use crate::cfn::to_canonical_json;
 use crate::checks::{certificate_covers, certificate_names, zone_contains};
 use crate::config::{ConfigError, DEFAULT_STAGES_DIR, Stage, list_stages};
@@ -15,7 +16,9 @@ pub const USAGE: &str = "\
 usage: infra <command> [options]
 
 commands:
-  synth --stage STAGE [--out FILE]  the stage's CloudFormation template (JSON), to stdout or FILE
+  synth --stage STAGE [--artifacts] [--out FILE]
+                                    the stage's CloudFormation template (JSON), to stdout or
+                                    FILE; with --artifacts, its artifact bucket stack's
   describe --stage STAGE [--format json|shell]
                                     what a deploy script needs (stack name, region, artifact
                                     bucket, parameter names, the account resources it checks
@@ -39,6 +42,8 @@ pub enum Command {
     Synth {
         /// File to write instead of stdout.
         out: Option<PathBuf>,
+        /// The artifact bucket stack's template instead of the site's.
+        artifacts: bool,
     },
     /// Print the deploy facts.
     Describe {
@@ -127,6 +132,7 @@ pub fn parse_args(args: &[String]) -> Result<Invocation, CliError> {
     let mut stage = None;
     let mut stages_dir = None;
     let mut out = None;
+    let mut artifacts = false;
     let mut format = None;
     let mut names = None;
     let mut zone = None;
@@ -147,6 +153,7 @@ pub fn parse_args(args: &[String]) -> Result<Invocation, CliError> {
             "--stage" => stage = Some(value("--stage")?),
             "--stages-dir" => stages_dir = Some(PathBuf::from(value("--stages-dir")?)),
             "--out" => out = Some(PathBuf::from(value("--out")?)),
+            "--artifacts" => artifacts = true,
             "--format" => {
                 format = Some(match value("--format")?.as_str() {
                     "json" => Format::Json,
@@ -164,7 +171,10 @@ pub fn parse_args(args: &[String]) -> Result<Invocation, CliError> {
                 if command.is_none() =>
             {
                 command = Some(match flag {
-                    "synth" => Command::Synth { out: None },
+                    "synth" => Command::Synth {
+                        out: None,
+                        artifacts: false,
+                    },
                     "describe" => Command::Describe {
                         format: Format::Json,
                     },
@@ -183,7 +193,13 @@ pub fn parse_args(args: &[String]) -> Result<Invocation, CliError> {
     }
     let mut command = command.ok_or_else(|| CliError::Usage("a command is needed".into()))?;
     match &mut command {
-        Command::Synth { out: slot } => *slot = out.take(),
+        Command::Synth {
+            out: slot,
+            artifacts: artifacts_slot,
+        } => {
+            *slot = out.take();
+            *artifacts_slot = std::mem::take(&mut artifacts);
+        }
         Command::Describe { format: slot } => *slot = format.take().unwrap_or_default(),
         Command::CheckCertificate { names: slot } => {
             *slot = names
@@ -200,6 +216,7 @@ pub fn parse_args(args: &[String]) -> Result<Invocation, CliError> {
     // An option its command did not take is still here.
     for (left, option, owner) in [
         (out.is_some(), "--out", "synth"),
+        (artifacts, "--artifacts", "synth"),
         (format.is_some(), "--format", "describe"),
         (names.is_some(), "--names", "check-certificate"),
         (zone.is_some(), "--zone", "check-zone"),
@@ -284,8 +301,13 @@ pub fn run(args: &[String], stdout: &mut dyn Write) -> Result<(), CliError> {
                 )))
             }
         }
-        Command::Synth { out } => {
-            let text = synth(&load()?).render();
+        Command::Synth { out, artifacts } => {
+            let stage = load()?;
+            let text = if *artifacts {
+                synth_artifacts(&stage).render()
+            } else {
+                synth(&stage).render()
+            };
             match out {
                 None => write_stdout(stdout, &text),
                 Some(path) => write_file(path, &text),
@@ -323,7 +345,8 @@ mod tests {
         assert_eq!(
             invocation.command,
             Command::Synth {
-                out: Some("x.json".into())
+                out: Some("x.json".into()),
+                artifacts: false,
             }
         );
         assert_eq!(invocation.stage.as_deref(), Some("migrate"));

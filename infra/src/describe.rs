@@ -38,6 +38,7 @@ pub fn describe(stage: &Stage) -> Value {
         "region": settings.region,
         "account_id": settings.account_id,
         "artifact_bucket": names.artifact_bucket,
+        "artifact_stack_name": names.artifact_stack,
         // Virtual-hosted style, in the stage's region and partition (templates over 51,200
         // bytes are passed to CloudFormation by this URL).
         "artifact_bucket_url": format!(
@@ -83,13 +84,14 @@ pub fn describe(stage: &Stage) -> Value {
 
 /// The shell variable each deploy script reads, and the `describe` field it comes from (a
 /// `/`-separated path). Deploy scripts `eval` [`shell_assignments`]; names are their API.
-const SHELL_VARIABLES: [(&str, &str); 27] = [
+const SHELL_VARIABLES: [(&str, &str); 28] = [
     ("STAGE_NAME", "stage"),
     ("STAGE_FILE", "file"),
     ("STACK", "stack_name"),
     ("REGION", "region"),
     ("ACCOUNT", "account_id"),
     ("BUCKET", "artifact_bucket"),
+    ("ARTIFACT_STACK", "artifact_stack_name"),
     ("BUCKET_URL", "artifact_bucket_url"),
     ("PARTITION", "partition"),
     ("PARAM_BUCKET", "parameters/artifact_bucket"),

@@ -13,6 +13,7 @@
 //!   the DNS records.
 //! - [`dashboard`]: the CloudWatch dashboard of ALB and Lambda metrics.
 //! - [`alarms`]: the CloudWatch alarms, with the stage's optional SNS action.
+//! - [`artifacts`]: the artifact bucket's own stack (private, encrypted, versioned, TLS only).
 //! - [`template`]: puts parameters, resources and outputs together into one template.
 //! - [`describe`]: stack name, region, artifact bucket and parameter names for deploy scripts,
 //!   as JSON or as shell assignments.
@@ -22,6 +23,7 @@
 //!   `check-certificate`, `check-zone`).
 
 pub mod alarms;
+pub mod artifacts;
 pub mod cfn;
 pub mod checks;
 pub mod cli;

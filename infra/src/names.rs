@@ -26,6 +26,9 @@ pub struct Names {
     pub access_log_prefix: String,
     /// S3 bucket the deploy script uploads function zips to.
     pub artifact_bucket: String,
+    /// The stack that owns the artifact bucket: `<service>-<stage>-artifacts`, apart from the
+    /// site's stack so that destroying the site keeps every zip ever deployed.
+    pub artifact_stack: String,
 }
 
 impl Names {
@@ -48,6 +51,7 @@ impl Names {
             artifact_bucket: artifact_bucket
                 .map(str::to_string)
                 .unwrap_or_else(|| format!("{base}-artifacts-{account_id}")),
+            artifact_stack: format!("{base}-artifacts"),
         }
     }
 }
