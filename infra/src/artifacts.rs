@@ -71,7 +71,7 @@ pub fn synth_artifacts(stage: &Stage) -> Template {
                         "Action": "s3:*",
                         "Resource": [
                             cfn::get_att(BUCKET, "Arn"),
-                            cfn::sub(&format!("${{{BUCKET}.Arn}}/*")),
+                            cfn::sub(format!("${{{BUCKET}.Arn}}/*")),
                         ],
                         "Condition": { "Bool": { "aws:SecureTransport": "false" } },
                     }],
