@@ -47,6 +47,35 @@ resolve_aws_cli() {
 aws_cli() { "$AWS_BIN" --region "$REGION" "$@"; }
 
 
+# ---------------------------------------------------------------------------------------------
+# The command line the stage scripts share: `<stage> [--stages-dir DIR] [-h | --help]`, and
+# options of their own, each `--name VALUE` or `--name=VALUE`. A script's loop handles its own
+# options, hands the rest to stage_script_argument, and shifts ARGS_TAKEN each time.
+
+STAGE_ARG="" STAGES_DIR_ARG="" OPTION_VALUE="" ARGS_TAKEN=1
+
+# The value of the option in "$@" (`--name VALUE` or `--name=VALUE`): sets OPTION_VALUE.
+option_value() {
+  if [[ "$1" == --*=* ]]; then
+    OPTION_VALUE="${1#*=}" ARGS_TAKEN=1
+  else
+    (($# >= 2)) || die "$1 needs a value"
+    OPTION_VALUE="$2" ARGS_TAKEN=2
+  fi
+}
+
+# The stage, --stages-dir, --help (the script's header comment, lines 2 to HELP_LINES) or an
+# unknown option.
+stage_script_argument() {
+  ARGS_TAKEN=1
+  case "$1" in
+    --stages-dir | --stages-dir=*) option_value "$@"; STAGES_DIR_ARG="$(from_caller "$OPTION_VALUE")" ;;
+    -h | --help) sed -n "2,${HELP_LINES:-3}p" "$(from_caller "$0")" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -*) die "unknown option ${1@Q} (--help lists them)" ;;
+    *) [[ -z "$STAGE_ARG" ]] || die "one stage at a time, got ${STAGE_ARG@Q} and ${1@Q}"; STAGE_ARG="$1" ;;
+  esac
+}
+
 # The stage's facts, set by load_stage (named here so every script sees where they come from).
 STAGE_NAME="" STAGE_FILE="" STACK="" REGION="" ACCOUNT="" BUCKET="" BUCKET_URL="" ARTIFACT_STACK="" PARTITION=""
 PARAM_BUCKET="" PARAM_KEY=""

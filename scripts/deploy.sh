@@ -26,7 +26,6 @@
 #
 # The AWS CLI: $AWS_CLI if set (e.g. AWS_CLI=aws), else awscli (pinned) in target/tools/aws-venv.
 set -euo pipefail
-caller_pwd="$PWD"
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$ROOT/scripts/deploy-lib.sh"
 
@@ -35,25 +34,18 @@ DEPLOY_TIMEOUT_SECONDS="${DEPLOY_TIMEOUT_SECONDS:-3600}"
 # CloudFormation's limit for an inline template body.
 TEMPLATE_BODY_LIMIT=51200
 
-usage() { sed -n '4,10p' "$0" | sed 's/^# \{0,1\}//'; }
-
-stage="" dry_run=0 zip="" stages_dir="" 
+HELP_LINES=10
+dry_run=0 zip=""
 while (($#)); do
   case "$1" in
-    --dry-run) dry_run=1; shift ;;
-    --zip) (($# >= 2)) || die "--zip needs a file"; zip="$2"; shift 2 ;;
-    --zip=*) zip="${1#--zip=}"; shift ;;
-    --stages-dir) (($# >= 2)) || die "--stages-dir needs a directory"; stages_dir="$2"; shift 2 ;;
-    --stages-dir=*) stages_dir="${1#--stages-dir=}"; shift ;;
-    -h | --help) usage; exit 0 ;;
-    -*) usage >&2; die "unknown option ${1@Q}" ;;
-    *) [[ -z "$stage" ]] || { usage >&2; die "one stage at a time, got ${stage@Q} and ${1@Q}"; }; stage="$1"; shift ;;
+    --dry-run) dry_run=1 ARGS_TAKEN=1 ;;
+    --zip | --zip=*) option_value "$@"; zip="$(from_caller "$OPTION_VALUE")" ;;
+    *) stage_script_argument "$@" ;;
   esac
+  shift "$ARGS_TAKEN"
 done
-[[ -n "$stage" ]] || { usage >&2; die "which stage? e.g. scripts/deploy.sh local (no AWS account needed) or scripts/deploy.sh migrate"; }
-# lib.sh changed to the workspace root: paths given are relative to where the script was called.
-[[ -z "$zip" || "$zip" == /* ]] || zip="$caller_pwd/$zip"
-[[ -z "$stages_dir" || "$stages_dir" == /* ]] || stages_dir="$caller_pwd/$stages_dir"
+stage="$STAGE_ARG" stages_dir="$STAGES_DIR_ARG"
+[[ -n "$stage" ]] || die "which stage? e.g. scripts/deploy.sh local (no AWS account needed) or scripts/deploy.sh migrate (--help for more)"
 [[ -z "$zip" || -f "$zip" ]] || die "--zip $zip: no such file"
 started=$SECONDS
 nothing_changed="Nothing was changed."

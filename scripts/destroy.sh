@@ -13,26 +13,24 @@
 # Stage `local` is destroyed on the MiniStack emulator (scripts/ministack.sh stop ends the
 # emulator itself).
 set -euo pipefail
-caller_pwd="$PWD"
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$ROOT/scripts/deploy-lib.sh"
 
 DELETE_TIMEOUT_SECONDS="${DELETE_TIMEOUT_SECONDS:-3600}"
 
-stage="" stages_dir="" yes=0 force_production=0 delete_artifacts=0
+HELP_LINES=15
+yes=0 force_production=0 delete_artifacts=0
 while (($#)); do
   case "$1" in
-    --yes | -y) yes=1; shift ;;
-    --force-production) force_production=1; shift ;;
-    --delete-artifacts) delete_artifacts=1; shift ;;
-    --stages-dir) (($# >= 2)) || die "--stages-dir needs a directory"; stages_dir="$2"; shift 2 ;;
-    -h | --help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    -*) die "unknown option ${1@Q}" ;;
-    *) [[ -z "$stage" ]] || die "one stage at a time"; stage="$1"; shift ;;
+    --yes | -y) yes=1 ARGS_TAKEN=1 ;;
+    --force-production) force_production=1 ARGS_TAKEN=1 ;;
+    --delete-artifacts) delete_artifacts=1 ARGS_TAKEN=1 ;;
+    *) stage_script_argument "$@" ;;
   esac
+  shift "$ARGS_TAKEN"
 done
+stage="$STAGE_ARG" stages_dir="$STAGES_DIR_ARG"
 [[ -n "$stage" ]] || die "usage: scripts/destroy.sh <stage> [--yes] [--force-production] [--delete-artifacts]"
-[[ -z "$stages_dir" || "$stages_dir" == /* ]] || stages_dir="$caller_pwd/$stages_dir"
 nothing_changed="Nothing was changed."
 
 if [[ "$stage" == production && $force_production -eq 0 ]]; then

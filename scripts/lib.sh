@@ -10,6 +10,8 @@ if ((BASH_VERSINFO[0] < 4 || (BASH_VERSINFO[0] == 4 && BASH_VERSINFO[1] < 4))); 
 fi
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# Where the script was called from: paths on its command line are relative to it.
+CALLER_PWD="$PWD"
 TOOLS="$ROOT/target/tools"
 # PATH as it was before any script of a project added its tools (a test can hand it on clean).
 export PROJECT_ORIGINAL_PATH="${PROJECT_ORIGINAL_PATH:-$PATH}"
@@ -35,6 +37,9 @@ sha256_hex() {
 }
 # A file's size in bytes (GNU and BSD `stat` disagree on how to ask).
 file_bytes() { wc -c <"$1" | tr -d ' '; }
+
+# A path from the command line, made absolute against CALLER_PWD (empty stays empty).
+from_caller() { if [[ -z "$1" || "$1" == /* ]]; then echo "$1"; else echo "$CALLER_PWD/$1"; fi; }
 
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }

@@ -9,7 +9,6 @@
 # (resource Metadata, with its reason, written in infra/src), never here.
 # The tools go into target/tools/venv once and are reused while they are the pinned versions.
 set -euo pipefail
-caller_pwd="$PWD"
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 stages_dir="$ROOT/infra/stages"
@@ -18,7 +17,7 @@ case "${1:-}" in
   --stages-dir) (($# == 2)) || die "usage: scripts/lint-infra.sh [--stages-dir DIR]"; stages_dir="$2" ;;
   *) die "usage: scripts/lint-infra.sh [--stages-dir DIR]" ;;
 esac
-[[ "$stages_dir" == /* ]] || stages_dir="$caller_pwd/$stages_dir"
+stages_dir="$(from_caller "$stages_dir")"
 OUT="$ROOT/target/infra"
 
 step "cfn-lint $CFN_LINT_VERSION and checkov $CHECKOV_VERSION (Python venv in target/tools/venv)"

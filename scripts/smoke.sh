@@ -9,22 +9,21 @@
 # AWS_ENDPOINT_URL pointing at one) it asks the emulator's gateway with
 # `Host: <load balancer DNS name>:80` or `:443`, which is how MiniStack routes to its ALB.
 set -euo pipefail
-caller_pwd="$PWD"
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$ROOT/scripts/deploy-lib.sh"
 
-stage="" stages_dir="" timeout=""
+HELP_LINES=10
+timeout=""
 while (($#)); do
   case "$1" in
-    --stages-dir) stages_dir="$2"; shift 2 ;;
-    --timeout) timeout="$2"; shift 2 ;;
-    -h | --help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    -*) die "unknown option ${1@Q}" ;;
-    *) [[ -z "$stage" ]] || die "one stage at a time"; stage="$1"; shift ;;
+    --timeout | --timeout=*) option_value "$@"; timeout="$OPTION_VALUE" ;;
+    *) stage_script_argument "$@" ;;
   esac
+  shift "$ARGS_TAKEN"
 done
-[[ -n "$stage" ]] || die "usage: scripts/smoke.sh <stage> [--stages-dir DIR]"
-[[ -z "$stages_dir" || "$stages_dir" == /* ]] || stages_dir="$caller_pwd/$stages_dir"
+stage="$STAGE_ARG" stages_dir="$STAGES_DIR_ARG"
+[[ -n "$stage" ]] || die "usage: scripts/smoke.sh <stage> [--stages-dir DIR] [--timeout SECONDS]"
+[[ -z "$timeout" || "$timeout" =~ ^[0-9]+$ ]] || die "--timeout must be a number of seconds, got ${timeout@Q}"
 
 if [[ "$stage" == local && -z "$stages_dir" ]]; then
   ministack_up "$MINISTACK_PORT" || die "MiniStack is not running on 127.0.0.1:$MINISTACK_PORT: deploy first (scripts/deploy.sh local)"
