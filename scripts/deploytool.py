@@ -1,7 +1,6 @@
 #!/usr/bin/env python3
 """Small data chores for the deploy scripts (standard library only):
 
-  stage-copy SRC DST KEY=JSON...    a copy of a stage file with some values replaced
   zip-normalize ZIP                 rewrite a zip reproducibly (sorted, fixed times and modes)
   zip-check ZIP ARCH                check a function zip, print its facts as shell assignments
   zip-add ZIP OUT NAME TEXT         a copy of ZIP with one more file (reproducibly)
@@ -27,74 +26,6 @@ FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 def fail(message):
     print(f"error: {message}", file=sys.stderr)
     sys.exit(1)
-
-
-def toml_value(value):
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, str):
-        # A JSON string with ensure_ascii is a valid TOML basic string.
-        return json.dumps(value, ensure_ascii=True)
-    if isinstance(value, list):
-        return "[" + ", ".join(toml_value(item) for item in value) + "]"
-    fail(f"stage-copy: cannot write a {type(value).__name__} value")
-
-
-def toml_key(key):
-    bare = key and all(c.isascii() and (c.isalnum() or c in "-_") for c in key)
-    return key if bare else json.dumps(key)
-
-
-def write_table(lines, table, path):
-    if path:
-        lines.append("")
-        lines.append("[" + ".".join(toml_key(part) for part in path) + "]")
-    for key, value in table.items():
-        if not isinstance(value, dict):
-            lines.append(f"{toml_key(key)} = {toml_value(value)}")
-    for key, value in table.items():
-        if isinstance(value, dict):
-            write_table(lines, value, path + [key])
-
-
-def stage_copy(source, destination, assignments):
-    """Every value not named is copied from SOURCE, so the stage file stays the source of
-    truth; KEY is dotted (`network.subnet_ids`), JSON the new value, `null` removes the key."""
-    import tomllib
-
-    with open(source, "rb") as handle:
-        settings = tomllib.load(handle)
-    for assignment in assignments:
-        key, sep, raw = assignment.partition("=")
-        if not sep:
-            fail(f"stage-copy: expected KEY=JSON, got {assignment!r}")
-        try:
-            value = json.loads(raw)
-        except json.JSONDecodeError as error:
-            fail(f"stage-copy: {key}: not a JSON value ({error}): {raw!r}")
-        *parents, leaf = key.split(".")
-        table = settings
-        for part in parents:
-            table = table.setdefault(part, {})
-            if not isinstance(table, dict):
-                fail(f"stage-copy: {key}: {part} is not a table in {source}")
-        if value is None:
-            table.pop(leaf, None)
-        else:
-            table[leaf] = value
-    changed = ", ".join(a.split("=", 1)[0] for a in assignments) or "nothing"
-    lines = [
-        f"# GENERATED from {source}; replaced: {changed}.",
-        "# Do not edit: edit the source instead.",
-    ]
-    write_table(lines, settings, [])
-    text = "\n".join(lines) + "\n"
-    if tomllib.loads(text) != settings:
-        fail("stage-copy: the copy does not read back as the same settings")
-    with open(destination, "w", encoding="utf-8") as handle:
-        handle.write(text)
 
 
 def write_zip(path, entries):
@@ -230,9 +161,7 @@ def main(argv):
         "delete-batch": (delete_batch, 0),
         "change-table": (change_table, 0),
     }
-    if command == "stage-copy" and len(args) >= 2:
-        stage_copy(args[0], args[1], args[2:])
-    elif command in commands and len(args) == commands[command][1]:
+    if command in commands and len(args) == commands[command][1]:
         commands[command][0](*args)
     else:
         fail(__doc__.strip())

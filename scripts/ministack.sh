@@ -7,11 +7,12 @@
 #   scripts/ministack.sh start  [--port P] [--region R] [--account A]  start unless running
 #   scripts/ministack.sh stop   [--port P]          stop the one this script started (by PID)
 #   scripts/ministack.sh status [--port P]
-#   scripts/ministack.sh seed --stage S [--stages-dir D] --out DIR [--port P] [KEY=JSON ...]
+#   scripts/ministack.sh seed --stage S [--stages-dir D] --out DIR [--port P] [--set KEY=VALUE ...]
 #       create what a real account already has for stage S (VPC, subnets in distinct AZs,
 #       hosted zone, ISSUED certificate, and the SNS topic / access-log bucket if the stage
 #       names them), or find them from an earlier seed, and write DIR/S.toml: a copy of the
-#       stage file with those ids replaced (and any KEY=JSON given), everything else as is.
+#       stage file with those ids replaced (and any KEY=VALUE given, as `infra stage-copy`
+#       takes it), everything else as is.
 #   scripts/ministack.sh register-targets --stack NAME --region R [--port P]
 #       MiniStack gap: register the stack's function in its target group (see below).
 #
@@ -40,7 +41,7 @@ while (($#)); do
     --stages-dir) stages_dir="$2"; shift 2 ;;
     --out) out="$2"; shift 2 ;;
     --stack) stack="$2"; shift 2 ;;
-    *=*) overrides+=("$1"); shift ;;
+    --set) overrides+=(--set "$2"); shift 2 ;;
     *) die "ministack.sh: unexpected argument ${1@Q} (see the header of scripts/ministack.sh)" ;;
   esac
 done
@@ -140,8 +141,9 @@ for name, key in keys.items():
         print(f"{key}={json.dumps(seeded[name])}")
 EOF2
 )
-  mkdir -p "$out"
-  "$AWS_VENV/bin/python" "$DEPLOYTOOL" stage-copy "$STAGE_FILE" "$out/$stage.toml" "${assignments[@]}" "${overrides[@]}"
+  local sets=() assignment
+  for assignment in "${assignments[@]}"; do sets+=(--set "$assignment"); done
+  infra stage-copy --stage "$stage" --stages-dir "$stages_dir" --out "$out/$stage.toml" "${sets[@]}" "${overrides[@]}"
   echo "seeded MiniStack $endpoint for stage $stage (what a real account already has):"
   "$AWS_VENV/bin/python" -c 'import json, sys; [print(f"    {k}: {v}") for k, v in json.loads(sys.argv[1]).items()]' "$seeded"
   note "stage file for the emulator: ${out#"$ROOT/"}/$stage.toml"

@@ -144,9 +144,9 @@ STAGES="$WORK/stages"
 for stage in migrate production; do
   # Seeded ids and MiniStack's account replace the placeholders; everything else is the stage file.
   expect_ok "seed-$stage" "$ROOT/scripts/ministack.sh" seed --port "$PORT" --stage "$stage" --stages-dir "$FIXTURES" --out "$STAGES" \
-    "account_id=\"$EMULATOR_ACCOUNT\""
+    --set "account_id=\"$EMULATOR_ACCOUNT\""
 done
-copy() { python3 "$DEPLOYTOOL" stage-copy "$STAGES/migrate.toml" "$1/migrate.toml" "${@:2}"; }
+copy() { infra stage-copy --stage migrate --stages-dir "$STAGES" --out "$1/migrate.toml" "${@:2}"; }
 describe() { infra describe --stage "$1" --stages-dir "${2:-$STAGES}" >"$WORK/$1.json"; echo "$WORK/$1.json"; }
 MIGRATE_JSON="$(describe migrate)"
 PRODUCTION_JSON="$(describe production)"
@@ -161,14 +161,14 @@ DEPLOY="$ROOT/scripts/deploy.sh"
 expect_refused no-stage "which stage?" "$DEPLOY"
 expect_refused unknown-stage 'unknown stage "staging"' "$DEPLOY" staging --stages-dir "$STAGES" --zip "$WORK/v1.zip"
 mkdir -p "$WORK/bad-missing" "$WORK/bad-invalid" "$WORK/bad-region" "$WORK/bad-certificate"
-copy "$WORK/bad-missing" "region=null"
+copy "$WORK/bad-missing" --unset region
 expect_refused missing-value "missing field \`region\`" "$DEPLOY" migrate --stages-dir "$WORK/bad-missing" --zip "$WORK/v1.zip"
-copy "$WORK/bad-invalid" "function.memory_mb=64"
+copy "$WORK/bad-invalid" --set function.memory_mb=64
 expect_refused invalid-value "\`function.memory_mb\` must be between 128 and 10240" "$DEPLOY" migrate --stages-dir "$WORK/bad-invalid" --zip "$WORK/v1.zip"
 certificate="$(fact "$MIGRATE_JSON" certificate_arn)"
-copy "$WORK/bad-region" "certificate_arn=\"${certificate/:$REGION_UNDER_TEST:/:us-east-1:}\""
+copy "$WORK/bad-region" --set "certificate_arn=\"${certificate/:$REGION_UNDER_TEST:/:us-east-1:}\""
 expect_refused certificate-other-region "must be a certificate in the stage's region" "$DEPLOY" migrate --stages-dir "$WORK/bad-region" --zip "$WORK/v1.zip"
-copy "$WORK/bad-certificate" "certificate_arn=\"arn:aws:acm:$REGION_UNDER_TEST:$EMULATOR_ACCOUNT:certificate/00000000-0000-0000-0000-000000000000\""
+copy "$WORK/bad-certificate" --set "certificate_arn=\"arn:aws:acm:$REGION_UNDER_TEST:$EMULATOR_ACCOUNT:certificate/00000000-0000-0000-0000-000000000000\""
 expect_refused certificate-missing "was not found in region $REGION_UNDER_TEST" "$DEPLOY" migrate --stages-dir "$WORK/bad-certificate" --zip "$WORK/v1.zip"
 expect_refused no-credentials "no working AWS credentials" env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY \
   AWS_SHARED_CREDENTIALS_FILE="$WORK/none" AWS_CONFIG_FILE="$WORK/none" "$ROOT/scripts/deploy.sh" migrate --stages-dir "$STAGES" --zip "$WORK/v1.zip"
@@ -208,7 +208,7 @@ grep -Eq 'Modify +Function +AWS::Lambda::Function .*Code' "$LOGS/dry-run-product
 step "Update migrate: new code (zip v2) and new memory (384 MB); production untouched"
 production_before="$(state function --endpoint "$ENDPOINT" --describe "$PRODUCTION_JSON")"
 mkdir -p "$WORK/update"
-copy "$WORK/update" "function.memory_mb=384"
+copy "$WORK/update" --set function.memory_mb=384
 cp "$STAGES/production.toml" "$WORK/update/"
 expect_ok update-migrate "$DEPLOY" migrate --stages-dir "$WORK/update" --zip "$WORK/v2.zip"
 MIGRATE_V2_JSON="$(describe migrate "$WORK/update")"
@@ -231,7 +231,7 @@ hand_made_record() {
 }
 hand_made_record CREATE
 mkdir -p "$WORK/failing"
-python3 "$DEPLOYTOOL" stage-copy "$WORK/update/migrate.toml" "$WORK/failing/migrate.toml" "network.dualstack=true"
+infra stage-copy --stage migrate --stages-dir "$WORK/update" --out "$WORK/failing/migrate.toml" --set network.dualstack=true
 expect_refused failing-update "the PREVIOUS version is still serving" "$DEPLOY" migrate --stages-dir "$WORK/failing" --zip "$WORK/v3.zip"
 grep -q "Cause: DnsRecordAAAA" "$LOGS/failing-update.log" && ok "the failure names its cause: $(grep -o 'Cause: .*' "$LOGS/failing-update.log" | head -n1 | cut -c1-120)" \
   || fail "the failed deploy does not name its cause"
@@ -275,7 +275,7 @@ for stage in "${owner_stages[@]}"; do
   "$ROOT/scripts/ministack.sh" start --port "$OWNER_PORT" --region "$region" --account "$EMULATOR_ACCOUNT" >"$LOGS/ministack-$stage.log"
   mkdir -p "$WORK/owner-$stage"
   expect_ok "owner-seed-$stage" env MINISTACK_PORT="$OWNER_PORT" "$ROOT/scripts/ministack.sh" seed --port "$OWNER_PORT" \
-    --stage "$stage" --out "$WORK/owner-$stage" "account_id=\"$EMULATOR_ACCOUNT\""
+    --stage "$stage" --out "$WORK/owner-$stage" --set "account_id=\"$EMULATOR_ACCOUNT\""
   expect_ok "owner-deploy-$stage" env AWS_ENDPOINT_URL="http://127.0.0.1:$OWNER_PORT" "$DEPLOY" "$stage" \
     --stages-dir "$WORK/owner-$stage" --zip "$WORK/v1.zip"
   grep -q "smoke test of $stage passed" "$LOGS/owner-deploy-$stage.log" && ok "stage $stage ($region) deployed and passed its smoke test" \

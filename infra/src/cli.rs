@@ -9,6 +9,7 @@ use crate::cfn::to_canonical_json;
 use crate::checks::{certificate_covers, certificate_names, zone_contains};
 use crate::config::{ConfigError, DEFAULT_STAGES_DIR, Stage, list_stages};
 use crate::describe::{describe, shell_assignments};
+use crate::stage_copy::{Change, copy_with_changes};
 use crate::template::synth;
 
 /// Command-line help.
@@ -30,13 +31,16 @@ commands:
                                     commas or spaces; `*.` wildcards) covers the stage's domain
   check-zone --stage STAGE --zone ZONE_NAME
                                     fails unless the stage's domain lies in the hosted zone
+  stage-copy --stage STAGE --out FILE [--set KEY=VALUE]... [--unset KEY]...
+                                    a copy of the stage file with values replaced (KEY dotted,
+                                    VALUE in TOML: 64, true, \"text\", [\"a\", \"b\"]) or removed
 
 options:
   --stages-dir DIR  where <stage>.toml files live (default: the crate's stages/ directory)
   -h, --help        this text";
 
 /// What to do.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Command {
     /// Write the template.
     Synth {
@@ -64,6 +68,13 @@ pub enum Command {
         /// The zone's name.
         zone: String,
     },
+    /// Write a copy of the stage file with some values changed.
+    StageCopy {
+        /// The copy.
+        out: PathBuf,
+        /// What changes, in order.
+        changes: Vec<Change>,
+    },
     /// Print the usage.
     Help,
 }
@@ -79,7 +90,7 @@ pub enum Format {
 }
 
 /// A parsed command line.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Invocation {
     /// The command.
     pub command: Command,
@@ -136,6 +147,7 @@ pub fn parse_args(args: &[String]) -> Result<Invocation, CliError> {
     let mut format = None;
     let mut names = None;
     let mut zone = None;
+    let mut changes = Vec::new();
     let mut args = args.iter();
     while let Some(argument) = args.next() {
         let (flag, inline_value) = match argument.split_once('=') {
@@ -167,7 +179,10 @@ pub fn parse_args(args: &[String]) -> Result<Invocation, CliError> {
             }
             "--names" => names = Some(value("--names")?),
             "--zone" => zone = Some(value("--zone")?),
+            "--set" => changes.push(Change::parse_set(&value("--set")?).map_err(CliError::Usage)?),
+            "--unset" => changes.push(Change::Unset(value("--unset")?)),
             "synth" | "describe" | "stack-name" | "stages" | "check-certificate" | "check-zone"
+            | "stage-copy"
                 if command.is_none() =>
             {
                 command = Some(match flag {
@@ -184,6 +199,10 @@ pub fn parse_args(args: &[String]) -> Result<Invocation, CliError> {
                     },
                     "check-zone" => Command::CheckZone {
                         zone: String::new(),
+                    },
+                    "stage-copy" => Command::StageCopy {
+                        out: PathBuf::new(),
+                        changes: Vec::new(),
                     },
                     _ => Command::Stages,
                 });
@@ -206,6 +225,15 @@ pub fn parse_args(args: &[String]) -> Result<Invocation, CliError> {
                 .take()
                 .ok_or_else(|| CliError::Usage("check-certificate needs --names".into()))?;
         }
+        Command::StageCopy {
+            out: out_slot,
+            changes: changes_slot,
+        } => {
+            *out_slot = out
+                .take()
+                .ok_or_else(|| CliError::Usage("stage-copy needs --out FILE".into()))?;
+            *changes_slot = std::mem::take(&mut changes);
+        }
         Command::CheckZone { zone: slot } => {
             *slot = zone
                 .take()
@@ -215,11 +243,12 @@ pub fn parse_args(args: &[String]) -> Result<Invocation, CliError> {
     }
     // An option its command did not take is still here.
     for (left, option, owner) in [
-        (out.is_some(), "--out", "synth"),
+        (out.is_some(), "--out", "synth or stage-copy"),
         (artifacts, "--artifacts", "synth"),
         (format.is_some(), "--format", "describe"),
         (names.is_some(), "--names", "check-certificate"),
         (zone.is_some(), "--zone", "check-zone"),
+        (!changes.is_empty(), "--set/--unset", "stage-copy"),
     ] {
         if left {
             return Err(CliError::Usage(format!("{option} only goes with {owner}")));
@@ -290,6 +319,18 @@ pub fn run(args: &[String], stdout: &mut dyn Write) -> Result<(), CliError> {
                     }
                 )))
             }
+        }
+        Command::StageCopy { out, changes } => {
+            let file = invocation.stages_dir.join(format!(
+                "{}.toml",
+                invocation.stage.as_deref().unwrap_or_default()
+            ));
+            let source = std::fs::read_to_string(&file).map_err(|error| {
+                CliError::Check(format!("cannot read {}: {error}", file.display()))
+            })?;
+            let copy = copy_with_changes(&source, &file.display().to_string(), changes)
+                .map_err(CliError::Check)?;
+            write_file(out, &copy)
         }
         Command::CheckZone { zone } => {
             let domain = load()?.settings.domain;

@@ -19,6 +19,7 @@
 //!   as JSON or as shell assignments.
 //! - [`checks`]: the account checks a deploy decides before it changes anything (certificate
 //!   names with wildcards, hosted zone containment).
+//! - [`stage_copy`]: copies of a stage file with values replaced, for rehearsals.
 //! - [`cli`]: the `infra` command line (`synth`, `describe`, `stack-name`, `stages`,
 //!   `check-certificate`, `check-zone`).
 
@@ -32,6 +33,7 @@ pub mod dashboard;
 pub mod describe;
 pub mod names;
 pub mod resources;
+pub mod stage_copy;
 pub mod template;
 
 pub use config::{ConfigError, Stage};

@@ -314,3 +314,49 @@ fn certificate_and_zone_checks_decide_by_the_stage_domain() {
         "--zone is check-zone's"
     );
 }
+
+#[test]
+fn a_stage_copy_with_a_value_set_reads_back_with_that_value() {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("infra-stage-copy");
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = dir.join("migrate.toml");
+    let args = [
+        "stage-copy",
+        "--stage",
+        "migrate",
+        "--stages-dir",
+        FIXTURES_DIR,
+        "--out",
+        out.to_str().unwrap(),
+        "--set",
+        "function.memory_mb=384",
+        "--set",
+        "network.dualstack=true",
+    ];
+    assert!(stdout_of(&args).is_empty());
+    let copied: Value = serde_json::from_slice(&stdout_of(&[
+        "describe",
+        "--stage",
+        "migrate",
+        "--stages-dir",
+        dir.to_str().unwrap(),
+    ]))
+    .unwrap();
+    let original = describe_fixture("migrate");
+    assert_eq!(copied["function"]["memory_mb"], 384);
+    assert_eq!(copied["dualstack"], true);
+    assert_eq!(copied["domain"], original["domain"]);
+    assert_eq!(copied["subnet_ids"], original["subnet_ids"]);
+
+    let unset = infra(&[&args[..7], &["--unset", "region"]].concat());
+    assert!(unset.status.success());
+    let refused = infra(&[
+        "describe",
+        "--stage",
+        "migrate",
+        "--stages-dir",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("region"));
+}
