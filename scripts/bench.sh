@@ -50,4 +50,7 @@ BENCH_INVOCATIONS="$invocations" \
 BENCH_ZIP="$ROOT/target/lambda/arm64/bootstrap/bootstrap.zip" \
 BENCH_CRITERION_DIR="$ROOT/target/criterion" \
   cargo bench --profile "$profile" -p server-lambda --bench startup
-echo "machine: $(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)"
+# Linux names the CPU in /proc/cpuinfo, macOS through sysctl.
+cpu="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo 2>/dev/null | head -n1)"
+[[ -n "$cpu" ]] || cpu="$(sysctl -n machdep.cpu.brand_string 2>/dev/null || uname -m)"
+echo "machine: $(getconf _NPROCESSORS_ONLN) cores, $cpu"
