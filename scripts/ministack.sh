@@ -53,7 +53,7 @@ endpoint="$(ministack_endpoint "$port")"
 descendants() {
   local pid child
   for pid in "$@"; do
-    for child in $(ps -o pid= --ppid "$pid" 2>/dev/null); do
+    for child in $(pgrep -P "$pid" 2>/dev/null); do
       echo "$child"
       descendants "$child"
     done
@@ -70,11 +70,14 @@ start() {
   rm -f "$state/pid"
   echo "$region" >"$state/region"
   echo "starting MiniStack $MINISTACK_VERSION on $endpoint (region $region, account $account; log ${state#"$ROOT/"}/log)"
-  # Its own session, so it keeps serving after the deploy that started it; stopped by PID
-  # (`scripts/ministack.sh stop`). TMPDIR keeps the unpacked functions under target/.
+  # Its own session (setsid, where there is one: not on macOS), so it keeps serving after the
+  # deploy that started it; stopped by PID (`scripts/ministack.sh stop`). TMPDIR keeps the
+  # unpacked functions under target/.
+  local detach=()
+  if command -v setsid >/dev/null; then detach=(setsid); fi
   BIND_HOST=127.0.0.1 GATEWAY_PORT="$port" MINISTACK_REGION="$region" MINISTACK_ACCOUNT_ID="$account" \
     TMPDIR="$state/tmp" LOG_LEVEL="${MINISTACK_LOG_LEVEL:-WARNING}" \
-    setsid "$AWS_VENV/bin/ministack" >"$state/log" 2>&1 </dev/null &
+    "${detach[@]}" "$AWS_VENV/bin/ministack" >"$state/log" 2>&1 </dev/null &
   echo "$!" >"$state/pid"
   local deadline=$((SECONDS + START_TIMEOUT_SECONDS))
   until ministack_up "$port"; do
