@@ -86,11 +86,7 @@ pub fn synth_artifacts(stage: &Stage) -> Template {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn fixture(name: &str) -> Stage {
-        let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/stages");
-        Stage::load(std::path::Path::new(fixtures), name).unwrap()
-    }
+    use crate::config::fixture_stage as fixture;
 
     #[test]
     fn the_bucket_is_private_encrypted_versioned_and_tls_only() {

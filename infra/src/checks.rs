@@ -39,6 +39,33 @@ pub fn certificate_covers(listed_names: &str, domain: &str) -> bool {
         .any(|name| name_covers(name, domain))
 }
 
+/// Ok when one of the certificate's names covers `domain`, else why not, for the deploy's
+/// message.
+pub fn check_certificate(listed_names: &str, domain: &str) -> Result<(), String> {
+    if certificate_covers(listed_names, domain) {
+        return Ok(());
+    }
+    let names = match certificate_names(listed_names).join(", ") {
+        listed if listed.is_empty() => "no names at all".to_string(),
+        listed => listed,
+    };
+    Err(format!(
+        "the certificate is for {names}, which does not cover {domain} (a `*.` wildcard covers \
+         one label: *.example.org covers shop.example.org, not example.org)"
+    ))
+}
+
+/// Ok when `domain` lies in the hosted zone, else why not.
+pub fn check_zone(zone_name: &str, domain: &str) -> Result<(), String> {
+    if zone_contains(zone_name, domain) {
+        Ok(())
+    } else {
+        Err(format!(
+            "domain {domain} is not inside the hosted zone {zone_name}"
+        ))
+    }
+}
+
 /// Whether `domain` is the zone's own name or a name inside it (`shop.example.org` is in
 /// `example.org.`; `badexample.org` is not).
 pub fn zone_contains(zone_name: &str, domain: &str) -> bool {

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 
 use crate::artifacts::synth_artifacts;
 use crate::cfn::to_canonical_json;
-use crate::checks::{certificate_covers, certificate_names, zone_contains};
-use crate::config::{ConfigError, DEFAULT_STAGES_DIR, Stage, list_stages};
+use crate::checks::{check_certificate, check_zone};
+use crate::config::{ConfigError, DEFAULT_STAGES_DIR, Stage, list_stages, read_stage_file};
 use crate::describe::{describe, shell_assignments};
 use crate::stage_copy::{Change, copy_with_changes};
 use crate::template::synth;
@@ -137,9 +137,20 @@ impl From<ConfigError> for CliError {
     }
 }
 
+/// The commands, as typed.
+const COMMANDS: [&str; 7] = [
+    "synth",
+    "describe",
+    "stack-name",
+    "stages",
+    "check-certificate",
+    "check-zone",
+    "stage-copy",
+];
+
 /// Parses the arguments (without the program name).
 pub fn parse_args(args: &[String]) -> Result<Invocation, CliError> {
-    let mut command = None;
+    let mut command_name: Option<&str> = None;
     let mut stage = None;
     let mut stages_dir = None;
     let mut out = None;
@@ -161,7 +172,7 @@ pub fn parse_args(args: &[String]) -> Result<Invocation, CliError> {
                 .ok_or_else(|| CliError::Usage(format!("{name} needs a value")))
         };
         match flag {
-            "-h" | "--help" => command = Some(Command::Help),
+            "-h" | "--help" => command_name = Some("help"),
             "--stage" => stage = Some(value("--stage")?),
             "--stages-dir" => stages_dir = Some(PathBuf::from(value("--stages-dir")?)),
             "--out" => out = Some(PathBuf::from(value("--out")?)),
@@ -181,67 +192,37 @@ pub fn parse_args(args: &[String]) -> Result<Invocation, CliError> {
             "--zone" => zone = Some(value("--zone")?),
             "--set" => changes.push(Change::parse_set(&value("--set")?).map_err(CliError::Usage)?),
             "--unset" => changes.push(Change::Unset(value("--unset")?)),
-            "synth" | "describe" | "stack-name" | "stages" | "check-certificate" | "check-zone"
-            | "stage-copy"
-                if command.is_none() =>
-            {
-                command = Some(match flag {
-                    "synth" => Command::Synth {
-                        out: None,
-                        artifacts: false,
-                    },
-                    "describe" => Command::Describe {
-                        format: Format::Json,
-                    },
-                    "stack-name" => Command::StackName,
-                    "check-certificate" => Command::CheckCertificate {
-                        names: String::new(),
-                    },
-                    "check-zone" => Command::CheckZone {
-                        zone: String::new(),
-                    },
-                    "stage-copy" => Command::StageCopy {
-                        out: PathBuf::new(),
-                        changes: Vec::new(),
-                    },
-                    _ => Command::Stages,
-                });
-            }
+            name if command_name.is_none() && COMMANDS.contains(&name) => command_name = Some(name),
             other => return Err(CliError::Usage(format!("unexpected argument {other:?}"))),
         }
     }
-    let mut command = command.ok_or_else(|| CliError::Usage("a command is needed".into()))?;
-    match &mut command {
-        Command::Synth {
-            out: slot,
-            artifacts: artifacts_slot,
-        } => {
-            *slot = out.take();
-            *artifacts_slot = std::mem::take(&mut artifacts);
-        }
-        Command::Describe { format: slot } => *slot = format.take().unwrap_or_default(),
-        Command::CheckCertificate { names: slot } => {
-            *slot = names
-                .take()
-                .ok_or_else(|| CliError::Usage("check-certificate needs --names".into()))?;
-        }
-        Command::StageCopy {
-            out: out_slot,
-            changes: changes_slot,
-        } => {
-            *out_slot = out
-                .take()
-                .ok_or_else(|| CliError::Usage("stage-copy needs --out FILE".into()))?;
-            *changes_slot = std::mem::take(&mut changes);
-        }
-        Command::CheckZone { zone: slot } => {
-            *slot = zone
-                .take()
-                .ok_or_else(|| CliError::Usage("check-zone needs --zone".into()))?;
-        }
-        _ => {}
+    fn required<T>(option: Option<T>, message: &str) -> Result<T, CliError> {
+        option.ok_or_else(|| CliError::Usage(message.to_string()))
     }
-    // An option its command did not take is still here.
+    // Each command takes the options it uses; any left over belongs to another command.
+    let command = match command_name {
+        None => return Err(CliError::Usage("a command is needed".into())),
+        Some("help") => Command::Help,
+        Some("synth") => Command::Synth {
+            out: out.take(),
+            artifacts: std::mem::take(&mut artifacts),
+        },
+        Some("describe") => Command::Describe {
+            format: format.take().unwrap_or_default(),
+        },
+        Some("stack-name") => Command::StackName,
+        Some("check-certificate") => Command::CheckCertificate {
+            names: required(names.take(), "check-certificate needs --names")?,
+        },
+        Some("check-zone") => Command::CheckZone {
+            zone: required(zone.take(), "check-zone needs --zone")?,
+        },
+        Some("stage-copy") => Command::StageCopy {
+            out: required(out.take(), "stage-copy needs --out FILE")?,
+            changes: std::mem::take(&mut changes),
+        },
+        Some(_) => Command::Stages,
+    };
     for (left, option, owner) in [
         (out.is_some(), "--out", "synth or stage-copy"),
         (artifacts, "--artifacts", "synth"),
@@ -306,41 +287,19 @@ pub fn run(args: &[String], stdout: &mut dyn Write) -> Result<(), CliError> {
             format: Format::Shell,
         } => write_stdout(stdout, &shell_assignments(&load()?)),
         Command::CheckCertificate { names } => {
-            let domain = load()?.settings.domain;
-            if certificate_covers(names, &domain) {
-                Ok(())
-            } else {
-                Err(CliError::Check(format!(
-                    "the certificate is for {}, which does not cover {domain} (a `*.` wildcard \
-                     covers one label: *.example.org covers shop.example.org, not example.org)",
-                    match certificate_names(names).join(", ") {
-                        listed if listed.is_empty() => "no names at all".to_string(),
-                        listed => listed,
-                    }
-                )))
-            }
+            check_certificate(names, &load()?.settings.domain).map_err(CliError::Check)
+        }
+        Command::CheckZone { zone } => {
+            check_zone(zone, &load()?.settings.domain).map_err(CliError::Check)
         }
         Command::StageCopy { out, changes } => {
-            let file = invocation.stages_dir.join(format!(
-                "{}.toml",
-                invocation.stage.as_deref().unwrap_or_default()
-            ));
-            let source = std::fs::read_to_string(&file).map_err(|error| {
-                CliError::Check(format!("cannot read {}: {error}", file.display()))
-            })?;
+            let (file, source) = read_stage_file(
+                &invocation.stages_dir,
+                invocation.stage.as_deref().unwrap_or_default(),
+            )?;
             let copy = copy_with_changes(&source, &file.display().to_string(), changes)
                 .map_err(CliError::Check)?;
             write_file(out, &copy)
-        }
-        Command::CheckZone { zone } => {
-            let domain = load()?.settings.domain;
-            if zone_contains(zone, &domain) {
-                Ok(())
-            } else {
-                Err(CliError::Check(format!(
-                    "domain {domain} is not inside the hosted zone {zone}"
-                )))
-            }
         }
         Command::Synth { out, artifacts } => {
             let stage = load()?;

@@ -193,18 +193,7 @@ pub struct Stage {
 impl Stage {
     /// Reads and validates `<stages_dir>/<name>.toml`.
     pub fn load(stages_dir: &Path, name: &str) -> Result<Self, ConfigError> {
-        let file = stages_dir.join(format!("{name}.toml"));
-        if !file.is_file() {
-            return Err(ConfigError::UnknownStage {
-                stage: name.to_string(),
-                stages_dir: stages_dir.to_path_buf(),
-                known: list_stages(stages_dir).unwrap_or_default(),
-            });
-        }
-        let text = std::fs::read_to_string(&file).map_err(|error| ConfigError::Unreadable {
-            path: file.clone(),
-            message: error.to_string(),
-        })?;
+        let (file, text) = read_stage_file(stages_dir, name)?;
         Self::parse(name, file, &text)
     }
 
@@ -669,6 +658,31 @@ fn parse_arn(arn: &str) -> Option<Arn<'_>> {
     })
 }
 
+/// The path and text of `<stages_dir>/<name>.toml`, not yet validated; an unknown stage is
+/// named with the stages there are.
+pub fn read_stage_file(stages_dir: &Path, name: &str) -> Result<(PathBuf, String), ConfigError> {
+    let file = stages_dir.join(format!("{name}.toml"));
+    if !file.is_file() {
+        return Err(ConfigError::UnknownStage {
+            stage: name.to_string(),
+            stages_dir: stages_dir.to_path_buf(),
+            known: list_stages(stages_dir).unwrap_or_default(),
+        });
+    }
+    let text = std::fs::read_to_string(&file).map_err(|error| ConfigError::Unreadable {
+        path: file.clone(),
+        message: error.to_string(),
+    })?;
+    Ok((file, text))
+}
+
+/// A stage of the tests' own fixtures (`tests/fixtures/stages`), for unit tests.
+#[cfg(test)]
+pub(crate) fn fixture_stage(name: &str) -> Stage {
+    let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/stages");
+    Stage::load(Path::new(fixtures), name).expect("the fixture stages are valid")
+}
+
 /// The partition a region belongs to.
 pub fn partition_of(region: &str) -> &'static str {
     if region.starts_with("cn-") {
@@ -813,7 +827,7 @@ fn is_environment_name(name: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{dns_suffix_of, partition_of};
+    use super::*;
 
     #[test]
     fn regions_map_to_their_partition_and_endpoint_suffix() {
@@ -826,8 +840,6 @@ mod tests {
             assert_eq!(dns_suffix_of(region), suffix, "{region}");
         }
     }
-
-    use super::*;
 
     const FILE: &str = "stages/test.toml";
 

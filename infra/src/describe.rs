@@ -121,13 +121,15 @@ pub fn shell_assignments(stage: &Stage) -> String {
     let facts = describe(stage);
     let mut out = String::new();
     for (variable, path) in SHELL_VARIABLES {
-        let value = path
-            .split('/')
-            .try_fold(&facts, |value, key| value.get(key))
-            .unwrap_or(&Value::Null);
+        let value = fact(&facts, path).unwrap_or(&Value::Null);
         let _ = writeln!(out, "{variable}={}", shell_quote(&shell_text(value)));
     }
     out
+}
+
+/// The fact at a `/`-separated path of [`describe`]'s output.
+fn fact<'a>(facts: &'a Value, path: &str) -> Option<&'a Value> {
+    path.split('/').try_fold(facts, |value, key| value.get(key))
 }
 
 /// A JSON value as the shell sees it: strings as they are, lists space-separated, null empty.
@@ -148,6 +150,7 @@ pub fn shell_quote(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::fixture_stage;
 
     #[test]
     fn shell_quoting_keeps_every_character_literal() {
@@ -158,14 +161,13 @@ mod tests {
 
     #[test]
     fn every_shell_variable_names_a_described_fact() {
-        let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/stages");
-        let stage = Stage::load(std::path::Path::new(fixtures), "production").unwrap();
+        let stage = fixture_stage("production");
         let facts = describe(&stage);
         for (variable, path) in SHELL_VARIABLES {
-            let found = path
-                .split('/')
-                .try_fold(&facts, |value, key| value.get(key));
-            assert!(found.is_some(), "{variable}: no {path} in describe");
+            assert!(
+                fact(&facts, path).is_some(),
+                "{variable}: no {path} in describe"
+            );
         }
         let assignments = shell_assignments(&stage);
         assert!(assignments.contains(&format!("STACK='{}'\n", stage.names.stack)));
@@ -174,8 +176,7 @@ mod tests {
 
     #[test]
     fn what_a_deploy_leaves_behind_comes_from_the_template() {
-        let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/stages");
-        let stage = Stage::load(std::path::Path::new(fixtures), "production").unwrap();
+        let stage = fixture_stage("production");
         let facts = describe(&stage);
         let template: Value = serde_json::from_str(&synth(&stage).render()).unwrap();
         let ids: Vec<&str> = template["Resources"]

@@ -359,4 +359,8 @@ fn a_stage_copy_with_a_value_set_reads_back_with_that_value() {
     ]);
     assert_eq!(refused.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&refused.stderr).contains("region"));
+
+    let unknown = infra(&[&args[..2], &["staging"], &args[3..7]].concat());
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("unknown stage \"staging\""));
 }
