@@ -100,13 +100,23 @@ fi
 read -r cert_status cert_domain cert_names <<<"$cert"
 [[ "$cert_status" == ISSUED ]] || die "certificate $CERT_ARN is $cert_status, not ISSUED: finish its validation first. $nothing_changed"
 infra check-certificate --stage "$stage" --stages-dir "$stages_dir" --names "$cert_domain,$cert_names" \
-  || die "certificate $CERT_ARN cannot serve $DOMAIN (above). $nothing_changed"
+  || die "certificate $CERT_ARN cannot serve this stage (above). $nothing_changed"
 if ! zone_name="$(aws_cli route53 get-hosted-zone --id "$ZONE_ID" --query HostedZone.Name --output text 2>&1)"; then
   die "hosted_zone_id $ZONE_ID was not found ($(tail -n1 <<<"$zone_name")): use the id of the Route 53 zone that holds $DOMAIN. $nothing_changed"
 fi
 zone_name="${zone_name%.}"
 infra check-zone --stage "$stage" --stages-dir "$stages_dir" --zone "$zone_name" \
-  || die "hosted_zone_id $ZONE_ID cannot hold $DOMAIN's record (above). $nothing_changed"
+  || die "hosted_zone_id $ZONE_ID cannot hold this stage's records (above). $nothing_changed"
+# A record the stack would create but did not make (the old site's) would fail the deploy half-way.
+if ! existing_types="$(aws_cli route53 list-resource-record-sets --hosted-zone-id "$ZONE_ID" \
+  --query "ResourceRecordSets[?Name=='$SITE_HOST.'].Type" --output text 2>&1)"; then
+  die "the records of zone $ZONE_ID cannot be listed: $(tail -n1 <<<"$existing_types"). $nothing_changed"
+fi
+owned_records="$(aws_cli cloudformation describe-stack-resources --stack-name "$STACK" \
+  --query "StackResources[?ResourceType=='AWS::Route53::RecordSet'].PhysicalResourceId" --output text 2>/dev/null || true)"
+infra check-records --stage "$stage" --stages-dir "$stages_dir" --existing "$existing_types" --owned "$owned_records" \
+  || die "stage $stage cannot take over $SITE_HOST's DNS record (above). $nothing_changed"
+note "DNS: $DNS_PLAN"
 read -r -a subnets <<<"$SUBNET_IDS"
 if ! subnet_facts="$(aws_cli ec2 describe-subnets --subnet-ids "${subnets[@]}" --query 'Subnets[].[SubnetId,VpcId,AvailabilityZone]' --output text 2>&1)"; then
   die "network.subnet_ids: $(tail -n1 <<<"$subnet_facts") in region $REGION. $nothing_changed"

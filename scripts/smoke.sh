@@ -58,7 +58,7 @@ fetch() {
     url="${AWS_ENDPOINT_URL%/}$path"
     args+=(-H "Host: $lb_dns:$port")
   else
-    url="$scheme://$DOMAIN$path"
+    url="$scheme://$SITE_HOST$path"
   fi
   curl "${args[@]}" "$@" "$url" 2>"$work/error" || echo "000"
 }

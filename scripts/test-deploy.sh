@@ -17,17 +17,20 @@
 #  5. migrate updated (new code, new memory); production untouched
 #  6. a failing migrate update is rolled back and the previous version keeps serving; the same
 #     deploy again is a no-op
-#  7. destroy refuses production without --force-production and anything without --yes when
+#  7. a temporary host name: refused while the certificate does not cover it; the stack's
+#     record moves there; the cut-over back to the domain is refused (nothing changed) while
+#     another record holds the name, and done once it is gone
+#  8. destroy refuses production without --force-production and anything without --yes when
 #     there is no terminal; both destroyed, one bucket kept, one deleted, nothing else left
-#  8. every stage in infra/stages (whatever `infra stages` lists, as its owner wrote it; `local`
-#     in step 9) deploys, passes its smoke test and is destroyed, on a MiniStack in its region
-#  9. stage `local` the way a new user runs it: `scripts/deploy.sh local` as the first command
+#  9. every stage in infra/stages (whatever `infra stages` lists, as its owner wrote it; `local`
+#     in step 10) deploys, passes its smoke test and is destroyed, on a MiniStack in its region
+# 10. stage `local` the way a new user runs it: `scripts/deploy.sh local` as the first command
 #     in a clean copy of the project (tracked files only, no target/ tools: it installs what it
 #     needs), which starts its own MiniStack, seeds it, builds, deploys, smoke-tests; then
 #     destroy.sh local; ministack.sh stop. The copy gets this checkout's compiled dependencies
 #     (hard links) so the compiler does not start from nothing.
 #
-# Steps 1-7 deploy the fixture stages (infra/tests/fixtures/stages): their values are the
+# Steps 1-8 deploy the fixture stages (infra/tests/fixtures/stages): their values are the
 # test's own, so what they prove does not change with the owner's edits.
 #
 # Workarounds for MiniStack, in the harness: the stage copies get ids MiniStack
@@ -242,6 +245,40 @@ hand_made_record DELETE
 checks resources --endpoint "$ENDPOINT" --describe "$MIGRATE_V2_JSON" --zip "$WORK/v2.zip"
 expect_ok redeploy-unchanged "$DEPLOY" migrate --stages-dir "$WORK/update" --zip "$WORK/v2.zip"
 grep -q "No changes: stack" "$LOGS/redeploy-unchanged.log" && ok "deploying the serving version again changes nothing" || fail "no 'No changes' on a re-deploy"
+
+step "A temporary host name: the stage moves to it, the old site's record is never touched, the cut-over refuses until it is gone"
+preview="preview.${domain#*.}"
+zone_types() { # zone_types NAME: the record types the zone has for NAME
+  "$AWS_VENV/bin/aws" --region "$REGION_UNDER_TEST" route53 list-resource-record-sets --hosted-zone-id "$zone" \
+    --query "ResourceRecordSets[?Name=='$1.'].Type" --output text
+}
+old_site_record() { # the record the old CloudFront or API Gateway site has for the domain
+  "$AWS_VENV/bin/aws" --region "$REGION_UNDER_TEST" route53 change-resource-record-sets --hosted-zone-id "$zone" --change-batch \
+    "{\"Changes\":[{\"Action\":\"$1\",\"ResourceRecordSet\":{\"Name\":\"$domain\",\"Type\":\"A\",\"TTL\":60,\"ResourceRecords\":[{\"Value\":\"192.0.2.10\"}]}}]}" >/dev/null
+}
+mkdir -p "$WORK/temporary-uncovered" "$WORK/temporary"
+infra stage-copy --stage migrate --stages-dir "$WORK/update" --out "$WORK/temporary-uncovered/migrate.toml" --set "temporary_hostname=\"$preview\""
+expect_refused temporary-uncovered "does not cover $preview" "$DEPLOY" migrate --stages-dir "$WORK/temporary-uncovered" --zip "$WORK/v2.zip"
+both_names="$("$AWS_VENV/bin/aws" --region "$REGION_UNDER_TEST" acm request-certificate --domain-name "$domain" \
+  --subject-alternative-names "$domain" "$preview" --validation-method DNS --query CertificateArn --output text)"
+infra stage-copy --stage migrate --stages-dir "$WORK/temporary-uncovered" --out "$WORK/temporary/migrate.toml" --set "certificate_arn=\"$both_names\""
+expect_ok temporary-hostname "$DEPLOY" migrate --stages-dir "$WORK/temporary" --zip "$WORK/v2.zip"
+grep -q "DNS: A alias records for $preview (temporary_hostname)" "$LOGS/temporary-hostname.log" \
+  && ok "the deploy said which records it touches before touching them" || fail "no DNS plan printed"
+[[ "$(zone_types "$preview")" == A && -z "$(zone_types "$domain")" ]] \
+  && ok "the stack's record moved to $preview; $domain has none of the stack's" || fail "records: $preview [$(zone_types "$preview")], $domain [$(zone_types "$domain")]"
+old_site_record CREATE
+mkdir -p "$WORK/cutover"
+infra stage-copy --stage migrate --stages-dir "$WORK/temporary" --out "$WORK/cutover/migrate.toml" --unset temporary_hostname
+snapshot="$(state function --endpoint "$ENDPOINT" --describe "$MIGRATE_V2_JSON")"
+expect_refused cutover-blocked "$domain already has a DNS record of type A that this stack did not create" \
+  "$DEPLOY" migrate --stages-dir "$WORK/cutover" --zip "$WORK/v2.zip"
+[[ "$(state function --endpoint "$ENDPOINT" --describe "$MIGRATE_V2_JSON")" == "$snapshot" && "$(zone_types "$preview")" == A ]] \
+  && ok "the refused cut-over changed nothing: the stack still answers at $preview" || fail "the refused cut-over changed the stack"
+old_site_record DELETE
+expect_ok cutover "$DEPLOY" migrate --stages-dir "$WORK/cutover" --zip "$WORK/v2.zip"
+[[ "$(zone_types "$domain")" == A && -z "$(zone_types "$preview")" ]] \
+  && ok "cut over: the stack's record is $domain's, $preview's is gone" || fail "records after the cut-over: $domain [$(zone_types "$domain")], $preview [$(zone_types "$preview")]"
 
 step "Destroy"
 expect_refused destroy-production-unforced "refusing to destroy production without --force-production" \

@@ -1,6 +1,7 @@
 //! What a deploy checks in the account before it changes anything, as pure decisions over what
-//! the AWS CLI reported: whether the certificate's names cover the stage's domain, and whether
-//! the domain lies inside the hosted zone. The scripts fetch; these decide (`infra check-*`).
+//! the AWS CLI reported: whether the certificate's names cover the stage's host names, whether
+//! they lie inside the hosted zone, and whether the DNS records the stack is about to create are
+//! free. The scripts fetch; these decide (`infra check-*`).
 
 /// A DNS name as compared: without case and without the trailing dot of a fully qualified name.
 fn normalized(name: &str) -> String {
@@ -66,6 +67,45 @@ pub fn check_zone(zone_name: &str, domain: &str) -> Result<(), String> {
     }
 }
 
+/// Ok when the stack may create its `record_types` for `hostname`: the stack already owns a
+/// record of that name (`owned`: its record sets' physical ids), or no record of a clashing type
+/// is there (`existing`: the types listed for the name, e.g. `A AAAA`). Else why not: a
+/// CloudFormation stack cannot take over a record it did not create, and would fail half-way.
+pub fn check_records(
+    hostname: &str,
+    record_types: &[&str],
+    existing: &str,
+    owned: &str,
+) -> Result<(), String> {
+    let listed = |text: &str| -> Vec<String> {
+        certificate_names(text)
+            .into_iter()
+            .map(normalized)
+            .collect()
+    };
+    if listed(owned).contains(&normalized(hostname)) {
+        return Ok(());
+    }
+    // A CNAME clashes with any record of its name; A and AAAA with their own type.
+    let clashing: Vec<String> = listed(existing)
+        .into_iter()
+        .map(|record_type| record_type.to_ascii_uppercase())
+        .filter(|record_type| {
+            record_type == "CNAME" || record_types.contains(&record_type.as_str())
+        })
+        .collect();
+    if clashing.is_empty() {
+        return Ok(());
+    }
+    Err(format!(
+        "{hostname} already has a DNS record of type {} that this stack did not create (the old CloudFront \
+         or API Gateway setup's, or one made by hand); CloudFormation cannot take it over. Either \
+         keep temporary_hostname and point {hostname} at the load balancer in one Route 53 change \
+         yourself, or delete that record and deploy again (the name does not resolve in between)",
+        clashing.join(" and ")
+    ))
+}
+
 /// Whether `domain` is the zone's own name or a name inside it (`shop.example.org` is in
 /// `example.org.`; `badexample.org` is not).
 pub fn zone_contains(zone_name: &str, domain: &str) -> bool {
@@ -115,6 +155,29 @@ mod tests {
         assert!(!certificate_covers(listed, "a.b.example.org"));
         assert!(!certificate_covers("other.org None", "example.org"));
         assert!(certificate_names("None").is_empty());
+    }
+
+    #[test]
+    fn a_record_is_only_refused_when_it_is_there_and_not_the_stacks() {
+        let a = ["A"];
+        assert_eq!(check_records("example.org", &a, "", ""), Ok(()));
+        assert_eq!(
+            check_records("example.org", &a, "MX TXT NS SOA", ""),
+            Ok(())
+        );
+        assert_eq!(check_records("example.org", &a, "AAAA", ""), Ok(()));
+        assert_eq!(
+            check_records("Example.org.", &a, "A", "other.org example.org"),
+            Ok(())
+        );
+        let refused = check_records("example.org", &a, "A\tMX", "other.org").unwrap_err();
+        assert!(
+            refused.starts_with("example.org already has a DNS record of type A that"),
+            "{refused}"
+        );
+        let both = check_records("example.org", &["A", "AAAA"], "a aaaa", "None").unwrap_err();
+        assert!(both.contains("of type A and AAAA that"), "{both}");
+        assert!(check_records("example.org", &a, "CNAME", "").is_err());
     }
 
     #[test]

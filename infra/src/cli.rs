@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use crate::artifacts::synth_artifacts;
 use crate::cfn::to_canonical_json;
-use crate::checks::{check_certificate, check_zone};
+use crate::checks::{check_certificate, check_records, check_zone};
 use crate::config::{ConfigError, DEFAULT_STAGES_DIR, Stage, list_stages, read_stage_file};
 use crate::describe::{describe, shell_assignments};
 use crate::stage_copy::{Change, copy_with_changes};
@@ -29,8 +29,14 @@ commands:
   check-certificate --stage STAGE --names NAMES
                                     fails unless one of the certificate's NAMES (separated by
                                     commas or spaces; `*.` wildcards) covers the stage's domain
+                                    and its temporary_hostname
+  check-records --stage STAGE --existing TYPES [--owned NAMES]
+                                    fails when the zone already has a record of the host name
+                                    (TYPES as listed, e.g. A MX) that the stack would create
+                                    and does not own (NAMES: its record sets' physical ids)
   check-zone --stage STAGE --zone ZONE_NAME
-                                    fails unless the stage's domain lies in the hosted zone
+                                    fails unless the stage's domain and temporary_hostname lie
+                                    in the hosted zone
   stage-copy --stage STAGE --out FILE [--set KEY=VALUE]... [--unset KEY]...
                                     a copy of the stage file with values replaced (KEY dotted,
                                     VALUE in TOML: 64, true, \"text\", [\"a\", \"b\"]) or removed
@@ -62,6 +68,13 @@ pub enum Command {
     CheckCertificate {
         /// The certificate's names, as the AWS CLI lists them.
         names: String,
+    },
+    /// Check that the stack may create its DNS records.
+    CheckRecords {
+        /// The record types the zone lists for the host name.
+        existing: String,
+        /// The physical ids of the stack's record sets.
+        owned: String,
     },
     /// Check that the stage's domain is inside a hosted zone.
     CheckZone {
@@ -138,12 +151,13 @@ impl From<ConfigError> for CliError {
 }
 
 /// The commands, as typed.
-const COMMANDS: [&str; 7] = [
+const COMMANDS: [&str; 8] = [
     "synth",
     "describe",
     "stack-name",
     "stages",
     "check-certificate",
+    "check-records",
     "check-zone",
     "stage-copy",
 ];
@@ -158,6 +172,8 @@ pub fn parse_args(args: &[String]) -> Result<Invocation, CliError> {
     let mut format = None;
     let mut names = None;
     let mut zone = None;
+    let mut existing = None;
+    let mut owned = None;
     let mut changes = Vec::new();
     let mut args = args.iter();
     while let Some(argument) = args.next() {
@@ -190,6 +206,8 @@ pub fn parse_args(args: &[String]) -> Result<Invocation, CliError> {
             }
             "--names" => names = Some(value("--names")?),
             "--zone" => zone = Some(value("--zone")?),
+            "--existing" => existing = Some(value("--existing")?),
+            "--owned" => owned = Some(value("--owned")?),
             "--set" => changes.push(Change::parse_set(&value("--set")?).map_err(CliError::Usage)?),
             "--unset" => changes.push(Change::Unset(value("--unset")?)),
             name if command_name.is_none() && COMMANDS.contains(&name) => command_name = Some(name),
@@ -214,6 +232,10 @@ pub fn parse_args(args: &[String]) -> Result<Invocation, CliError> {
         Some("check-certificate") => Command::CheckCertificate {
             names: required(names.take(), "check-certificate needs --names")?,
         },
+        Some("check-records") => Command::CheckRecords {
+            existing: required(existing.take(), "check-records needs --existing TYPES")?,
+            owned: owned.take().unwrap_or_default(),
+        },
         Some("check-zone") => Command::CheckZone {
             zone: required(zone.take(), "check-zone needs --zone")?,
         },
@@ -229,6 +251,8 @@ pub fn parse_args(args: &[String]) -> Result<Invocation, CliError> {
         (format.is_some(), "--format", "describe"),
         (names.is_some(), "--names", "check-certificate"),
         (zone.is_some(), "--zone", "check-zone"),
+        (existing.is_some(), "--existing", "check-records"),
+        (owned.is_some(), "--owned", "check-records"),
         (!changes.is_empty(), "--set/--unset", "stage-copy"),
     ] {
         if left {
@@ -286,12 +310,22 @@ pub fn run(args: &[String], stdout: &mut dyn Write) -> Result<(), CliError> {
         Command::Describe {
             format: Format::Shell,
         } => write_stdout(stdout, &shell_assignments(&load()?)),
-        Command::CheckCertificate { names } => {
-            check_certificate(names, &load()?.settings.domain).map_err(CliError::Check)
+        // Every host name the stage answers at, now or after the cut-over.
+        Command::CheckCertificate { names } => load()?
+            .host_names()
+            .into_iter()
+            .try_for_each(|host| check_certificate(names, host))
+            .map_err(CliError::Check),
+        Command::CheckRecords { existing, owned } => {
+            let stage = load()?;
+            check_records(stage.hostname(), &stage.dns_record_types(), existing, owned)
+                .map_err(CliError::Check)
         }
-        Command::CheckZone { zone } => {
-            check_zone(zone, &load()?.settings.domain).map_err(CliError::Check)
-        }
+        Command::CheckZone { zone } => load()?
+            .host_names()
+            .into_iter()
+            .try_for_each(|host| check_zone(zone, host))
+            .map_err(CliError::Check),
         Command::StageCopy { out, changes } => {
             let (file, source) = read_stage_file(
                 &invocation.stages_dir,

@@ -78,8 +78,12 @@ pub struct StageSettings {
     pub region: String,
     /// AWS account the stack lives in (12 digits).
     pub account_id: String,
-    /// The site's host name; gets A (and AAAA) alias records.
+    /// The site's host name; gets A (and AAAA) alias records unless `temporary_hostname` is set.
     pub domain: String,
+    /// During a migration: the name the stage answers at while `domain`'s record is left alone
+    /// (it may still point at the old stack). Removing it is the cut-over.
+    #[serde(default)]
+    pub temporary_hostname: Option<String>,
     /// The Route 53 hosted zone that holds `domain`.
     pub hosted_zone_id: String,
     /// ACM certificate for `domain`, in `region`.
@@ -229,6 +233,52 @@ impl Stage {
             || format!("{}.toml", self.name),
             |name| name.to_string_lossy().into_owned(),
         )
+    }
+
+    /// The host name the stack's DNS records answer for: the temporary one while it is set.
+    pub fn hostname(&self) -> &str {
+        self.settings
+            .temporary_hostname
+            .as_deref()
+            .unwrap_or(&self.settings.domain)
+    }
+
+    /// Every name the certificate must cover and the hosted zone must hold: the temporary host
+    /// name now and `domain` at the cut-over, both checked before the first deploy.
+    pub fn host_names(&self) -> Vec<&str> {
+        let mut names = vec![self.hostname()];
+        if names[0] != self.settings.domain {
+            names.push(&self.settings.domain);
+        }
+        names
+    }
+
+    /// The alias record types the stack creates: A, and AAAA when the ALB is dualstack (an
+    /// IPv4-only ALB has no IPv6 address to alias).
+    pub fn dns_record_types(&self) -> Vec<&'static str> {
+        if self.settings.network.dualstack {
+            vec!["A", "AAAA"]
+        } else {
+            vec!["A"]
+        }
+    }
+
+    /// What the deploy does to DNS, in one line, printed before anything changes.
+    pub fn dns_plan(&self) -> String {
+        let types = self.dns_record_types().join(" and ");
+        let hostname = self.hostname();
+        match &self.settings.temporary_hostname {
+            Some(_) => format!(
+                "{types} alias records for {hostname} (temporary_hostname) in zone {zone}; the \
+                 records of {domain} are not touched until temporary_hostname is removed",
+                zone = self.settings.hosted_zone_id,
+                domain = self.settings.domain
+            ),
+            None => format!(
+                "{types} alias records for {hostname} in zone {zone}",
+                zone = self.settings.hosted_zone_id
+            ),
+        }
     }
 
     /// Whether the load balancer refuses deletion (default: only in `production`).
@@ -418,6 +468,16 @@ pub fn validate(stage: &str, settings: &StageSettings) -> Vec<Problem> {
             settings.domain
         ),
     );
+    if let Some(hostname) = &settings.temporary_hostname {
+        problems.require(
+            is_domain(hostname) && *hostname != settings.domain,
+            "temporary_hostname",
+            format!(
+                "must be a lowercase DNS name other than `domain`, such as \"next.example.com\", \
+                 got {hostname:?} (remove the line to serve at `domain`)"
+            ),
+        );
+    }
     problems.require(
         is_hosted_zone_id(&settings.hosted_zone_id),
         "hosted_zone_id",
@@ -972,6 +1032,49 @@ log_retention_days = 30
             "`domain`",
             "at least two labels",
         );
+    }
+
+    #[test]
+    fn a_temporary_hostname_is_served_until_it_is_removed() {
+        let plain = parse(VALID).unwrap();
+        assert_eq!(plain.hostname(), "www.example.com");
+        assert_eq!(plain.host_names(), ["www.example.com"]);
+        assert!(!plain.dns_plan().contains("not touched"));
+
+        let migrating = parse(&VALID.replacen(
+            "domain = \"www.example.com\"",
+            "domain = \"www.example.com\"\ntemporary_hostname = \"next.example.com\"",
+            1,
+        ))
+        .unwrap();
+        assert_eq!(migrating.hostname(), "next.example.com");
+        assert_eq!(
+            migrating.host_names(),
+            ["next.example.com", "www.example.com"]
+        );
+        let plan = migrating.dns_plan();
+        assert!(
+            plan.starts_with("A alias records for next.example.com"),
+            "{plan}"
+        );
+        assert!(
+            plan.contains("records of www.example.com are not touched"),
+            "{plan}"
+        );
+    }
+
+    #[test]
+    fn temporary_hostname_rule() {
+        for bad in ["\"www.example.com\"", "\"Next.example.com\"", "\"next\""] {
+            let message = parse(&VALID.replacen(
+                "domain = \"www.example.com\"",
+                &format!("domain = \"www.example.com\"\ntemporary_hostname = {bad}"),
+                1,
+            ))
+            .expect_err(bad)
+            .to_string();
+            assert_names(&message, "`temporary_hostname`", "other than `domain`");
+        }
     }
 
     #[test]

@@ -55,7 +55,14 @@ pub fn describe(stage: &Stage) -> Value {
         "capabilities": CAPABILITIES,
         "architecture": settings.function.architecture.as_str(),
         "domain": settings.domain,
-        "url": format!("https://{}", settings.domain),
+        // Where the stage answers, and what a deploy does to DNS (README: Migrating).
+        "dns": {
+            "temporary_hostname": settings.temporary_hostname,
+            "hostname": stage.hostname(),
+            "host_names": stage.host_names(),
+            "plan": stage.dns_plan(),
+        },
+        "url": format!("https://{}", stage.hostname()),
         "function_name": names.function,
         "log_group": names.log_group,
         "target_group_name": names.target_group,
@@ -84,7 +91,7 @@ pub fn describe(stage: &Stage) -> Value {
 
 /// The shell variable each deploy script reads, and the `describe` field it comes from (a
 /// `/`-separated path). Deploy scripts `eval` [`shell_assignments`]; names are their API.
-const SHELL_VARIABLES: [(&str, &str); 28] = [
+const SHELL_VARIABLES: [(&str, &str); 30] = [
     ("STAGE_NAME", "stage"),
     ("STAGE_FILE", "file"),
     ("STACK", "stack_name"),
@@ -99,6 +106,8 @@ const SHELL_VARIABLES: [(&str, &str); 28] = [
     ("CAPABILITIES", "capabilities"),
     ("ARCH", "architecture"),
     ("DOMAIN", "domain"),
+    ("SITE_HOST", "dns/hostname"),
+    ("DNS_PLAN", "dns/plan"),
     ("URL", "url"),
     ("FUNCTION_NAME", "function_name"),
     ("LOG_GROUP", "log_group"),

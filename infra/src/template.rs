@@ -48,7 +48,7 @@ pub fn synth(stage: &Stage) -> Template {
     template.output(
         "Url",
         "The site's address",
-        json!(format!("https://{}", stage.settings.domain)),
+        json!(format!("https://{}", stage.hostname())),
     );
     template.output(
         "LoadBalancerDnsName",

@@ -364,3 +364,87 @@ fn a_stage_copy_with_a_value_set_reads_back_with_that_value() {
     assert_eq!(unknown.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("unknown stage \"staging\""));
 }
+
+/// A copy of the production fixture with `temporary_hostname` set, in a directory of its own.
+fn migrating_stages_dir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("infra-cli-migrating-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let source = std::fs::read_to_string(common::fixture_file("production")).unwrap();
+    let copy = source.replacen(
+        "domain = \"www.example.com\"",
+        "domain = \"www.example.com\"\ntemporary_hostname = \"next.example.com\"",
+        1,
+    );
+    assert_ne!(copy, source, "the fixture names www.example.com");
+    std::fs::write(dir.join("production.toml"), copy).unwrap();
+    dir
+}
+
+#[test]
+fn a_temporary_hostname_takes_the_records_and_both_names_are_checked() {
+    // Arrange
+    let dir = migrating_stages_dir();
+    let dir_arg = dir.to_str().unwrap();
+    let run = |args: &[&str]| {
+        let output = infra(&[args, &["--stage", "production", "--stages-dir", dir_arg]].concat());
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+
+    // Act
+    let (_, template, _) = run(&["synth"]);
+    let (_, described, _) = run(&["describe"]);
+    let (only_domain, _, why_not) = run(&["check-certificate", "--names", "www.example.com"]);
+    let (wildcard, _, _) = run(&["check-certificate", "--names", "example.com,*.example.com"]);
+    let (taken, _, taken_message) = run(&["check-records", "--existing", "MX\tA"]);
+    let (owned, _, _) = run(&[
+        "check-records",
+        "--existing",
+        "A",
+        "--owned",
+        "next.example.com",
+    ]);
+    let (free, _, _) = run(&["check-records", "--existing", "MX"]);
+    std::fs::remove_dir_all(&dir).unwrap();
+
+    // Assert
+    let template: Value = serde_json::from_str(&template).unwrap();
+    let record_names: Vec<&Value> = template["Resources"]
+        .as_object()
+        .unwrap()
+        .values()
+        .filter(|resource| resource["Type"] == "AWS::Route53::RecordSet")
+        .map(|resource| &resource["Properties"]["Name"])
+        .collect();
+    assert!(!record_names.is_empty());
+    assert!(
+        record_names
+            .iter()
+            .all(|name| **name == json!("next.example.com")),
+        "{record_names:?}"
+    );
+    let described: Value = serde_json::from_str(&described).unwrap();
+    assert_eq!(described["url"], "https://next.example.com");
+    assert_eq!(described["domain"], "www.example.com");
+    assert!(
+        described["dns"]["plan"]
+            .as_str()
+            .unwrap()
+            .contains("www.example.com are not touched")
+    );
+    assert_eq!(only_domain, Some(1));
+    assert!(
+        why_not.contains("does not cover next.example.com"),
+        "{why_not}"
+    );
+    assert_eq!(wildcard, Some(0));
+    assert_eq!(taken, Some(1));
+    assert!(
+        taken_message.contains("next.example.com already has a DNS record of type A"),
+        "{taken_message}"
+    );
+    assert_eq!((owned, free), (Some(0), Some(0)));
+}

@@ -1,22 +1,25 @@
-//! One ALB event in, one ALB response out: the code path shared by Lambda and the emulator.
+//! One event in, one response of the same shape out: the code path shared by Lambda and the
+//! emulator.
 
 use std::panic::AssertUnwindSafe;
 use std::time::Instant;
 
 use axum::Router;
+use axum::body::Body;
 use futures::FutureExt as _;
-use http::StatusCode;
+use http::{Request, StatusCode};
 use tower::ServiceExt as _;
 
 use crate::alb::limit::{self, Fit};
-use crate::alb::{AlbEvent, AlbResponse, HeaderMode};
+use crate::alb::{AlbEvent, AlbResponse, EventError, HeaderMode};
+use crate::events::{HttpEvent, HttpResponse, LambdaResponse, RestEvent, RestResponse, Shape};
 
 /// The page sent when rendering panicked.
 const PANIC_PAGE: &str = "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
 <title>Internal Server Error</title></head><body><h1>Internal Server Error</h1>\
 <p>Something went wrong while rendering this page. Please try again.</p></body></html>";
 
-/// Runs ALB events through the site's Router; never fails and never panics outwards.
+/// Runs events through the site's Router; never fails and never panics outwards.
 #[derive(Clone)]
 pub struct AlbHandler {
     router: Router,
@@ -28,56 +31,112 @@ impl AlbHandler {
         Self { router }
     }
 
-    /// Handles one event given as JSON text: a malformed event gets 400, a panic while
+    /// Handles one ALB event given as JSON text: a malformed event gets 400, a panic while
     /// rendering 500, and every request is logged as one structured line. Parsing from the
     /// text (not a `serde_json::Value`) keeps the query parameters in the order ALB wrote them.
     pub async fn handle(&self, event: &[u8], request_id: &str) -> AlbResponse {
         let started = Instant::now();
-        let (method, path, trace_id, response) = match AlbEvent::from_json(event) {
-            Err(error) => {
-                tracing::warn!(request_id, %error, "malformed event answered with 400");
-                // Only a malformed event needs the second, lenient parse for its mode.
-                let response = bad_request(&error, HeaderMode::of_raw_event(event));
-                (String::new(), String::new(), None, response)
-            }
+        let (fields, response) = match AlbEvent::from_json(event) {
+            // Only a malformed event needs the second, lenient parse for its mode.
+            Err(error) => (
+                LogFields::default(),
+                refuse(&error, HeaderMode::of_raw_event(event), request_id),
+            ),
             Ok(event) => {
-                let method = event.http_method.clone();
-                let path = event.path.clone();
-                let trace_id = event.header("x-amzn-trace-id").map(str::to_string);
+                let fields = LogFields {
+                    method: event.http_method.clone(),
+                    path: event.path.clone(),
+                    trace_id: event.header("x-amzn-trace-id").map(str::to_string),
+                };
                 let mode = event.mode();
                 let accept_encoding = event.header("accept-encoding").map(str::to_string);
-                let response = self.respond(event, mode, request_id).await;
-                let response =
-                    fit_alb_limit(response, accept_encoding.as_deref(), &path, request_id);
-                (method, path, trace_id, response)
+                let response = match event.into_request() {
+                    Ok(request) => self.render(request, mode, request_id).await,
+                    Err(error) => refuse(&error, mode, request_id),
+                };
+                let response = fit_alb_limit(
+                    response,
+                    accept_encoding.as_deref(),
+                    &fields.path,
+                    request_id,
+                );
+                (fields, response)
             }
         };
-        tracing::info!(
-            request_id,
-            method,
-            path,
-            status = response.status_code,
-            duration_ms = started.elapsed().as_secs_f64() * 1000.0,
-            trace_id = trace_id.as_deref().unwrap_or_default(),
-            "request"
-        );
+        fields.log(request_id, response.status_code, started);
         response
+    }
+
+    /// Handles one event of any shape this function answers (ALB, API Gateway REST, HTTP API,
+    /// Function URL) and answers in the same shape; an event of no known shape gets a 400 in
+    /// ALB's shape, the one this template deploys.
+    pub async fn handle_event(&self, event: &[u8], request_id: &str) -> LambdaResponse {
+        match Shape::of_event(event) {
+            Ok(Shape::Alb) => LambdaResponse::Alb(self.handle(event, request_id).await),
+            Ok(Shape::RestV1) => {
+                let event = RestEvent::from_json(event);
+                let prefix = event.as_ref().ok().and_then(RestEvent::public_prefix);
+                let request = event.and_then(RestEvent::into_request);
+                let response = self.handle_request(request, request_id).await;
+                LambdaResponse::Rest(RestResponse::from_alb(response, prefix.as_deref()))
+            }
+            Ok(Shape::HttpV2) => {
+                let event = HttpEvent::from_json(event);
+                let prefix = event.as_ref().ok().and_then(HttpEvent::public_prefix);
+                let request = event.and_then(HttpEvent::into_request);
+                let response = self.handle_request(request, request_id).await;
+                LambdaResponse::Http(HttpResponse::from_alb(response, prefix.as_deref()))
+            }
+            Err(error) => {
+                let started = Instant::now();
+                let response = refuse(&error, HeaderMode::of_raw_event(event), request_id);
+                LogFields::default().log(request_id, response.status_code, started);
+                LambdaResponse::Alb(response)
+            }
+        }
     }
 
     /// JSON bytes in, JSON bytes out: exactly what crosses the Lambda boundary.
     pub async fn handle_json(&self, event: &[u8], request_id: &str) -> Vec<u8> {
-        let response = self.handle(event, request_id).await;
-        serde_json::to_vec(&response).expect("an AlbResponse always serializes")
+        let response = self.handle_event(event, request_id).await;
+        serde_json::to_vec(&response).expect("a LambdaResponse always serializes")
     }
 
-    async fn respond(&self, event: AlbEvent, mode: HeaderMode, request_id: &str) -> AlbResponse {
-        let request = match event.into_request() {
-            Ok(request) => request,
-            Err(error) => {
-                tracing::warn!(request_id, %error, "malformed event answered with 400");
-                return bad_request(&error, mode);
+    /// Serves a request converted from an API Gateway or Function URL event, with every
+    /// header value kept (each shape then writes them its own way).
+    async fn handle_request(
+        &self,
+        request: Result<Request<Body>, EventError>,
+        request_id: &str,
+    ) -> AlbResponse {
+        let started = Instant::now();
+        let mode = HeaderMode::MultiValue;
+        let (fields, response) = match request {
+            Err(error) => (LogFields::default(), refuse(&error, mode, request_id)),
+            Ok(request) => {
+                let fields = LogFields {
+                    method: request.method().to_string(),
+                    path: request.uri().path().to_string(),
+                    trace_id: request
+                        .headers()
+                        .get("x-amzn-trace-id")
+                        .and_then(|value| value.to_str().ok())
+                        .map(str::to_string),
+                };
+                (fields, self.render(request, mode, request_id).await)
             }
         };
+        fields.log(request_id, response.status_code, started);
+        response
+    }
+
+    /// Runs the request through the Router; a panic becomes a logged 500 page.
+    async fn render(
+        &self,
+        request: Request<Body>,
+        mode: HeaderMode,
+        request_id: &str,
+    ) -> AlbResponse {
         let method = request.method().clone();
         let router = self.router.clone();
         // The body is read inside the guarded future: Leptos renders while it streams.
@@ -105,6 +164,29 @@ impl AlbHandler {
                 )
             }
         }
+    }
+}
+
+/// What the request log line says about the request.
+#[derive(Default)]
+struct LogFields {
+    method: String,
+    path: String,
+    trace_id: Option<String>,
+}
+
+impl LogFields {
+    /// The one structured line every request gets.
+    fn log(&self, request_id: &str, status: u16, started: Instant) {
+        tracing::info!(
+            request_id,
+            method = self.method,
+            path = self.path,
+            status,
+            duration_ms = started.elapsed().as_secs_f64() * 1000.0,
+            trace_id = self.trace_id.as_deref().unwrap_or_default(),
+            "request"
+        );
     }
 }
 
@@ -152,7 +234,9 @@ fn fit_alb_limit(
     response
 }
 
-fn bad_request(error: &crate::alb::EventError, mode: HeaderMode) -> AlbResponse {
+/// The 400 answer to an event that cannot become a request, logged with the reason.
+fn refuse(error: &EventError, mode: HeaderMode, request_id: &str) -> AlbResponse {
+    tracing::warn!(request_id, %error, "malformed event answered with 400");
     AlbResponse::plain_text(
         StatusCode::BAD_REQUEST,
         &format!("Bad Request: {error}"),

@@ -1,4 +1,4 @@
-//! The Lambda function: the Runtime API loop of `lambda_runtime`, one ALB event per invocation.
+//! The Lambda function: the Runtime API loop of `lambda_runtime`, one event per invocation.
 
 use std::convert::Infallible;
 use std::panic::AssertUnwindSafe;
@@ -9,7 +9,7 @@ use futures::FutureExt as _;
 use lambda_runtime::{LambdaEvent, service_fn};
 use serde_json::value::RawValue;
 
-use crate::alb::AlbResponse;
+use crate::events::LambdaResponse;
 use crate::handler::{AlbHandler, panic_message};
 
 /// Serves invocations until the runtime stops the process.
@@ -28,7 +28,9 @@ pub async fn run(handler: AlbHandler) -> Result<(), lambda_runtime::Error> {
         let handler = Arc::clone(&handler);
         async move {
             let payload = event.payload.get().as_bytes();
-            let response: AlbResponse = handler.handle(payload, &event.context.request_id).await;
+            let response: LambdaResponse = handler
+                .handle_event(payload, &event.context.request_id)
+                .await;
             Ok::<_, Infallible>(response)
         }
     }));

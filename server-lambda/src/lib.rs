@@ -4,8 +4,11 @@
 //!
 //! - [`alb`]: the ALB ⇄ Lambda contract — the event, the response, ALB's base64 rule and the
 //!   raw query handling — in both directions.
-//! - [`handler`]: turns one event into one response through the Router; malformed events get
-//!   400, panics 500, and each request one log line. Shared by Lambda and the emulator.
+//! - [`events`]: the other shapes the same artifact answers — API Gateway REST, HTTP API,
+//!   Function URL — told apart per event, and the one request builder all shapes share.
+//! - [`handler`]: turns one event into one response of its shape through the Router; malformed
+//!   events get 400, panics 500, and each request one log line. Shared by Lambda and the
+//!   emulator.
 //! - [`site`]: the Router (Leptos pages, server functions, `/healthz`, static files, HTML
 //!   compression), built once.
 //! - [`security`]: secure defaults on every response (CSP, HSTS, nosniff, cookies) and the
@@ -20,6 +23,7 @@ pub mod alb;
 pub mod assets;
 pub mod config;
 pub mod emulator;
+pub mod events;
 pub mod handler;
 pub mod lambda;
 pub mod security;

@@ -391,7 +391,7 @@ async fn a_payload_that_is_not_json_gets_400() {
         response["body"]
             .as_str()
             .unwrap()
-            .contains("not an ALB target-group event")
+            .contains("not an ALB target-group, API Gateway or Function URL event")
     );
     assert_eq!(response["statusCode"], 400);
     assert_no_nulls_and_fields(&response);

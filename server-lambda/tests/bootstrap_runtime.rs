@@ -1,10 +1,12 @@
 //! The real `bootstrap` binary answering a Lambda Runtime API served by the test on
 //! 127.0.0.1: every page of the site in both header modes, the preferences POST with a
-//! base64 form body setting two cookies, and recovery from malformed payloads.
+//! base64 form body setting two cookies, API Gateway and Function URL events answered in their
+//! own shapes by the same binary, and recovery from malformed payloads.
 
 mod common;
 
 use common::runtime_api::{LambdaUnderTest, Outcome};
+use common::shapes::{assert_http_contract, assert_rest_contract, http_event, rest_event};
 use common::*;
 use server_lambda::alb::HeaderMode::{self, MultiValue, SingleValue};
 
@@ -227,6 +229,43 @@ async fn invalid_preferences_are_refused_with_the_reason() {
 }
 
 #[tokio::test]
+async fn the_same_binary_answers_api_gateway_and_function_url_events_in_their_shapes() {
+    let mut lambda = LambdaUnderTest::start().await;
+    let headers = [("host", "site.example.com"), ("accept", "text/html")];
+    let rest = lambda
+        .invoke(&rest_event(
+            "GET",
+            "/hello",
+            "/prod/hello",
+            &[("name", "Zoë & Co")],
+            &headers,
+        ))
+        .await;
+    assert_rest_contract(&rest);
+    assert_eq!(rest["statusCode"], 200, "{rest}");
+    assert_eq!(
+        element_text(&html_of(&rest), "hello").as_deref(),
+        Some("Hello, Zoë &amp; Co!")
+    );
+
+    let url = lambda
+        .invoke(&http_event(
+            "GET",
+            "/hello",
+            "name=Zo%C3%AB",
+            &headers,
+            &["theme=dark"],
+            "$default",
+        ))
+        .await;
+    assert_http_contract(&url);
+    assert_eq!(url["statusCode"], 200, "{url}");
+    let html = html_of(&url);
+    assert!(html.contains("data-theme=\"dark\""), "{html}");
+    lambda.stop().await;
+}
+
+#[tokio::test]
 async fn malformed_payloads_are_answered_and_the_function_keeps_serving() {
     let mut lambda = LambdaUnderTest::start().await;
     let not_alb = lambda
@@ -237,7 +276,7 @@ async fn malformed_payloads_are_answered_and_the_function_keeps_serving() {
         not_alb["body"]
             .as_str()
             .unwrap()
-            .contains("not an ALB target-group event")
+            .contains("not an ALB target-group, API Gateway or Function URL event")
     );
 
     // A payload that is not JSON never reaches the handler; the runtime reports an error.

@@ -7,6 +7,7 @@ mod common;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use common::shapes;
 use common::*;
 use proptest::prelude::*;
 use serde_json::{Value, json};
@@ -118,6 +119,85 @@ proptest! {
             .filter(|body| body.get("uri").is_some());
         if let Some(echo) = echoed {
             prop_assert_eq!(&event["path"], "/echo", "routed by something else: {}", event);
+            prop_assert_eq!(&echo["path"], "/echo");
+        }
+    }
+}
+
+prop_compose! {
+    /// An API Gateway REST (decoded query) or payload 2.0 (raw query, cookies, stage) event,
+    /// well-formed or not.
+    fn arbitrary_api_gateway_event()(
+        payload_2 in any::<bool>(),
+        method in method(),
+        path in path(),
+        stage in prop_oneof![Just("$default".to_string()), Just("prod".to_string()), "[ -~]{0,6}"],
+        query in prop::collection::vec((".{0,8}", ".{0,12}"), 0..4),
+        raw_query in "[ -~]{0,24}",
+        headers in prop::collection::vec((header_name(), header_value()), 0..8),
+        cookies in prop::collection::vec("[ -~]{0,16}", 0..3),
+        body in prop::collection::vec(any::<u8>(), 0..64),
+        base64 in any::<bool>(),
+        garble_base64 in any::<bool>(),
+    ) -> (bool, Value) {
+        let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let mut event = if payload_2 {
+            let cookies: Vec<&str> = cookies.iter().map(String::as_str).collect();
+            // A named stage's requests carry it in front of the path.
+            let raw_path = if stage == "$default" { path.clone() } else { format!("/{stage}{path}") };
+            shapes::http_event(&method, &raw_path, &raw_query, &headers, &cookies, &stage)
+        } else {
+            let query: Vec<(&str, &str)> = query.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            shapes::rest_event(&method, &path, &format!("/{stage}{path}"), &query, &headers)
+        };
+        event["isBase64Encoded"] = json!(base64);
+        event["body"] = if base64 {
+            let mut text = STANDARD.encode(&body);
+            if garble_base64 { text.push_str("*\n"); }
+            json!(text)
+        } else {
+            json!(String::from_utf8_lossy(&body))
+        };
+        (payload_2, event)
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn every_api_gateway_event_is_answered_in_its_shape_and_routed_by_its_path(
+        (payload_2, event) in arbitrary_api_gateway_event()
+    ) {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let response = runtime.block_on(async {
+            let handler = AlbHandler::new(echo_router());
+            let json = handler.handle_json(&serde_json::to_vec(&event).unwrap(), "prop").await;
+            serde_json::from_slice::<Value>(&json).unwrap()
+        });
+        if payload_2 {
+            shapes::assert_http_contract(&response);
+        } else {
+            shapes::assert_rest_contract(&response);
+        }
+        let status = response["statusCode"].as_u64().unwrap();
+        prop_assert!(status < 500, "a client's event answered {}: {} -> {}", status, event, response);
+        if response["isBase64Encoded"] == true {
+            prop_assert!(STANDARD.decode(response["body"].as_str().unwrap()).is_ok());
+        }
+        let echoed = serde_json::from_slice::<Value>(&body_bytes(&response))
+            .ok()
+            .filter(|body| body.get("uri").is_some());
+        if let Some(echo) = echoed {
+            let routed_path = if payload_2 { &event["requestContext"]["http"]["path"] } else { &event["path"] };
+            let stage = event["requestContext"]["stage"].as_str().unwrap();
+            let route = routed_path.as_str().unwrap();
+            let own_path = if payload_2 && stage != "$default" && !stage.is_empty() {
+                route.strip_prefix(&format!("/{stage}")).unwrap_or(route)
+            } else {
+                route
+            };
+            prop_assert_eq!(own_path, "/echo", "routed by something else: {}", event);
             prop_assert_eq!(&echo["path"], "/echo");
         }
     }

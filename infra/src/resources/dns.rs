@@ -1,4 +1,5 @@
-//! Route 53 alias records for the site's domain: A always, AAAA when the ALB is dualstack.
+//! Route 53 alias records for the stage's host name (`domain`, or `temporary_hostname` during a
+//! migration): A always, AAAA when the ALB is dualstack.
 
 use serde_json::json;
 
@@ -8,19 +9,18 @@ use crate::config::Stage;
 
 /// Adds the alias record(s).
 pub fn add(template: &mut Template, stage: &Stage) {
-    let mut records = vec![(ids::DNS_RECORD_A, "A")];
-    if stage.settings.network.dualstack {
-        // AAAA only with a dualstack ALB: an IPv4-only ALB has no IPv6 address to alias.
-        records.push((ids::DNS_RECORD_AAAA, "AAAA"));
-    }
-    for (logical_id, record_type) in records {
+    for record_type in stage.dns_record_types() {
+        let logical_id = match record_type {
+            "AAAA" => ids::DNS_RECORD_AAAA,
+            _ => ids::DNS_RECORD_A,
+        };
         template.add(
             logical_id,
             Resource::new(
                 "AWS::Route53::RecordSet",
                 json!({
                     "HostedZoneId": stage.settings.hosted_zone_id,
-                    "Name": stage.settings.domain,
+                    "Name": stage.hostname(),
                     "Type": record_type,
                     // The alias zone is the ALB's own canonical zone, not the stage's zone: the
                     // record lives in our zone, its target in ELB's.

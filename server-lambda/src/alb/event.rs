@@ -2,12 +2,13 @@
 
 use aws_lambda_events::alb::AlbTargetGroupRequestContext;
 use axum::body::Body;
-use http::uri::{PathAndQuery, Scheme};
-use http::{HeaderName, HeaderValue, Method, Request, Uri, header::HOST};
+use http::Request;
+use http::uri::Scheme;
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
-use super::{HeaderMode, body, uri};
+use super::{HeaderMode, uri};
+use crate::events::request::RequestParts;
 
 /// The ALB request event.
 ///
@@ -58,6 +59,15 @@ pub enum EventError {
     InvalidHeader(String),
     /// `isBase64Encoded` is true but the body is not valid base64.
     InvalidBase64Body,
+    /// An API Gateway or Function URL event that does not have its shape's fields.
+    MalformedEvent {
+        /// The shape its marker fields named.
+        shape: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// No shape's marker fields are there: not an event this function answers.
+    UnrecognizedEvent(String),
 }
 
 impl std::fmt::Display for EventError {
@@ -71,6 +81,13 @@ impl std::fmt::Display for EventError {
                 write!(f, "invalid path {path:?}: it must start with '/'")
             }
             EventError::InvalidHeader(name) => write!(f, "invalid header {name:?}"),
+            EventError::MalformedEvent { shape, reason } => {
+                write!(f, "not a valid {shape} event: {reason}")
+            }
+            EventError::UnrecognizedEvent(reason) => write!(
+                f,
+                "not an ALB target-group, API Gateway or Function URL event: {reason}"
+            ),
             EventError::InvalidBase64Body => {
                 write!(
                     f,
@@ -182,66 +199,20 @@ impl AlbEvent {
         }
     }
 
-    /// Converts the event into the request the Router sees. The URI is absolute when the
-    /// event has a valid `host` (scheme from `x-forwarded-proto`), so the app can build absolute
-    /// URLs; health checks without `host`, and a `host` that is not a plain authority, get a
-    /// path-only URI. The path is always the event's: nothing in a header can change the route.
+    /// Converts the event into the request the Router sees (rules in [`RequestParts`]).
     pub fn into_request(self) -> Result<Request<Body>, EventError> {
-        let method = Method::from_bytes(self.http_method.as_bytes())
-            .map_err(|_| EventError::InvalidMethod(self.http_method.clone()))?;
-        if !self.path.starts_with('/') {
-            return Err(EventError::InvalidPath(self.path.clone()));
+        RequestParts {
+            method: &self.http_method,
+            path: &self.path,
+            raw_query: self.raw_query(),
+            headers: self.header_pairs(),
+            default_scheme: Scheme::HTTP,
+            fallback_host: None,
+            body: self.body.as_deref(),
+            is_base64_encoded: self.is_base64_encoded,
+            prefix: None,
         }
-        let mut path_and_query = uri::escape_path(&self.path);
-        let query = self.raw_query();
-        if !query.is_empty() {
-            path_and_query.push('?');
-            path_and_query.push_str(&query);
-        }
-        let path_and_query = path_and_query
-            .parse::<PathAndQuery>()
-            .map_err(|_| EventError::InvalidPath(self.path.clone()))?;
-        let scheme = match self.header("x-forwarded-proto") {
-            Some(proto) if proto.eq_ignore_ascii_case("https") => Scheme::HTTPS,
-            _ => Scheme::HTTP,
-        };
-        let authority = self.header(HOST.as_str()).and_then(|host| {
-            let authority = uri::authority_of_host(host);
-            if authority.is_none() && !host.is_empty() {
-                tracing::warn!(
-                    host = %uri::truncate_for_log(host),
-                    path = %uri::truncate_for_log(&self.path),
-                    "ignored a host header that is not a valid authority (host or host:port)"
-                );
-            }
-            authority
-        });
-        let mut parts = Uri::builder();
-        if let Some(authority) = authority {
-            parts = parts.scheme(scheme).authority(authority);
-        }
-        let uri = parts
-            .path_and_query(path_and_query)
-            .build()
-            .map_err(|_| EventError::InvalidPath(self.path.clone()))?;
-
-        let mut request = Request::builder().method(method).uri(uri);
-        let headers = request.headers_mut().expect("builder has no error yet");
-        for (name, value) in self.header_pairs() {
-            let header_name = HeaderName::from_bytes(name.as_bytes())
-                .map_err(|_| EventError::InvalidHeader(name.to_string()))?;
-            let header_value = HeaderValue::from_bytes(value.as_bytes())
-                .map_err(|_| EventError::InvalidHeader(name.to_string()))?;
-            headers.append(header_name, header_value);
-        }
-        let bytes = body::decode(
-            self.body.as_deref().unwrap_or_default(),
-            self.is_base64_encoded,
-        )
-        .ok_or(EventError::InvalidBase64Body)?;
-        request
-            .body(Body::from(bytes))
-            .map_err(|error| EventError::NotAnAlbEvent(error.to_string()))
+        .into_request()
     }
 }
 

@@ -109,6 +109,20 @@ impl AlbResponse {
         response
     }
 
+    /// (status code, every header with every value, body, isBase64Encoded): the parts other
+    /// event shapes rebuild their responses from.
+    pub fn into_parts(self) -> (u16, IndexMap<String, Vec<String>>, String, bool) {
+        let headers = match (self.multi_value_headers, self.headers) {
+            (Some(multi), _) => multi,
+            (None, single) => single
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(name, value)| (name, vec![value]))
+                .collect(),
+        };
+        (self.status_code, headers, self.body, self.is_base64_encoded)
+    }
+
     /// The header mode this response is written in.
     pub fn mode(&self) -> HeaderMode {
         if self.multi_value_headers.is_some() {

@@ -4,6 +4,7 @@
 
 pub mod emulator_process;
 pub mod runtime_api;
+pub mod shapes;
 
 use axum::{
     Router,
