@@ -3,13 +3,13 @@
 # the template's own values become placeholders. Run it after editing any of the originals;
 # scripts/test-template.sh fails while a twin is stale.
 set -euo pipefail
-source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-# The template's own values, and the placeholders that replace them.
-TEMPLATE_NAME="leptos-alb-site"
-TEMPLATE_CRATE_NAME="leptos_alb_site"
-TEMPLATE_DOMAIN="www.example.com"
-TEMPLATE_REGION="eu-west-1"
+# The template's own values, which the placeholders replace. test-template.sh sources this
+# file for them (and expands with them to get this tree back); it stops here when sourced.
+TEMPLATE_NAME="leptos-alb-site" TEMPLATE_CRATE_NAME="leptos_alb_site"
+TEMPLATE_DOMAIN="www.example.com" TEMPLATE_REGION="eu-west-1"
+[[ "${BASH_SOURCE[0]}" == "$0" ]] || return 0
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 twin() {
   local original="$1"; shift

@@ -6,15 +6,14 @@
 # own `cargo test --workspace` and infra lint (every stage) pass.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+source "$ROOT/scripts/sync-template.sh" # the template's own values (TEMPLATE_*), nothing run
 
 WORK="$ROOT/target/template-check"
 # A target dir of its own: LEPTOS_OUTPUT_NAME is compiled into the leptos crates, so sharing
 # $ROOT/target would rebuild the whole leptos stack twice on every run.
 GENERATED_TARGET="$ROOT/target/generated"
-NAME="acme-shop"
-CRATE_NAME="acme_shop"
-DOMAIN="shop.acme.test"
-REGION="us-west-2"
+# The owner's values for the expansion under another name.
+NAME="acme-shop" CRATE_NAME="acme_shop" DOMAIN="shop.acme.test" REGION="us-west-2"
 rm -rf "$WORK"
 mkdir -p "$WORK"
 
@@ -32,8 +31,8 @@ expand() { # destination, name, domain, region
 
 step "Expanding with the template's own values reproduces the tree"
 mkdir -p "$WORK/self"
-expand "$WORK/self" leptos-alb-site www.example.com eu-west-1
-self_tree="$WORK/self/leptos-alb-site"
+expand "$WORK/self" "$TEMPLATE_NAME" "$TEMPLATE_DOMAIN" "$TEMPLATE_REGION"
+self_tree="$WORK/self/$TEMPLATE_NAME"
 stale=0
 for file in "${template_files[@]}"; do
   case "$file" in *.liquid | cargo-generate.toml | scripts/sync-template.sh | scripts/test-template.sh) continue ;; esac
@@ -55,7 +54,7 @@ find "$project" -maxdepth 2 -not -path '*/.git*' | sed "s|$WORK/new/||" | sort
 step "No Liquid syntax, .liquid twin or template name left behind"
 # Liquid left unrendered would show as a placeholder name in braces, or a {% tag.
 liquid='\{\{ *(project-name|project_name|crate_name|domain|region|authors) *\}\}|\{%'
-leftovers=$(grep -rIlE -e "$liquid" -e 'leptos-alb-site|leptos_alb_site' "$project" || true)
+leftovers=$(grep -rIlE -e "$liquid" -e "$TEMPLATE_NAME|$TEMPLATE_CRATE_NAME" "$project" || true)
 [[ -z "$leftovers" ]] || die "left behind in: $leftovers"
 [[ -z "$(find "$project" -name '*.liquid' -o -name cargo-generate.toml)" ]] || die ".liquid twins were copied"
 grep -qx "# $NAME" "$project/README.md" || die "README title is not the project name"

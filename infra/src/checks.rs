@@ -25,12 +25,16 @@ pub fn name_covers(certificate_name: &str, domain: &str) -> bool {
 }
 
 /// The certificate names as the AWS CLI prints them (`DomainName` and the subject alternative
-/// names, separated by commas, tabs or spaces), without empty entries or the CLI's `None`.
+/// names, separated by commas, tabs or spaces), without empty entries, the CLI's `None`, or
+/// a name said twice (the `DomainName` is usually among the alternative names too).
 pub fn certificate_names(listed: &str) -> Vec<&str> {
-    listed
-        .split([',', ' ', '\t', '\n'])
-        .filter(|name| !name.is_empty() && *name != "None")
-        .collect()
+    let mut names: Vec<&str> = Vec::new();
+    for name in listed.split([',', ' ', '\t', '\n']) {
+        if !name.is_empty() && name != "None" && !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    names
 }
 
 /// Whether any of the certificate's names covers `domain`.
@@ -155,6 +159,10 @@ mod tests {
         assert!(!certificate_covers(listed, "a.b.example.org"));
         assert!(!certificate_covers("other.org None", "example.org"));
         assert!(certificate_names("None").is_empty());
+        assert_eq!(
+            certificate_names("a.org,a.org\tb.org a.org"),
+            ["a.org", "b.org"]
+        );
     }
 
     #[test]

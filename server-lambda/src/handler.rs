@@ -12,7 +12,7 @@ use tower::ServiceExt as _;
 
 use crate::alb::limit::{self, Fit};
 use crate::alb::{AlbEvent, AlbResponse, EventError, HeaderMode};
-use crate::events::{HttpEvent, HttpResponse, LambdaResponse, RestEvent, RestResponse, Shape};
+use crate::events::{ApiShape, HttpEvent, LambdaResponse, RestEvent, Shape};
 
 /// The page sent when rendering panicked.
 const PANIC_PAGE: &str = "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
@@ -74,18 +74,10 @@ impl AlbHandler {
         match Shape::of_event(event) {
             Ok(Shape::Alb) => LambdaResponse::Alb(self.handle(event, request_id).await),
             Ok(Shape::RestV1) => {
-                let event = RestEvent::from_json(event);
-                let prefix = event.as_ref().ok().and_then(RestEvent::public_prefix);
-                let request = event.and_then(RestEvent::into_request);
-                let response = self.handle_request(request, request_id).await;
-                LambdaResponse::Rest(RestResponse::from_alb(response, prefix.as_deref()))
+                LambdaResponse::Rest(self.handle_api::<RestEvent>(event, request_id).await)
             }
             Ok(Shape::HttpV2) => {
-                let event = HttpEvent::from_json(event);
-                let prefix = event.as_ref().ok().and_then(HttpEvent::public_prefix);
-                let request = event.and_then(HttpEvent::into_request);
-                let response = self.handle_request(request, request_id).await;
-                LambdaResponse::Http(HttpResponse::from_alb(response, prefix.as_deref()))
+                LambdaResponse::Http(self.handle_api::<HttpEvent>(event, request_id).await)
             }
             Err(error) => {
                 let started = Instant::now();
@@ -94,6 +86,16 @@ impl AlbHandler {
                 LambdaResponse::Alb(response)
             }
         }
+    }
+
+    /// Handles an event of an API Gateway or Function URL shape, answered in that shape.
+    async fn handle_api<E: ApiShape>(&self, event: &[u8], request_id: &str) -> E::Response {
+        let event = E::from_json(event);
+        let prefix = event.as_ref().ok().and_then(E::public_prefix);
+        let response = self
+            .handle_request(event.and_then(E::into_request), request_id)
+            .await;
+        E::respond(response, prefix.as_deref())
     }
 
     /// JSON bytes in, JSON bytes out: exactly what crosses the Lambda boundary.
@@ -117,13 +119,18 @@ impl AlbHandler {
                 let fields = LogFields {
                     method: request.method().to_string(),
                     path: request.uri().path().to_string(),
-                    trace_id: request
-                        .headers()
-                        .get("x-amzn-trace-id")
-                        .and_then(|value| value.to_str().ok())
-                        .map(str::to_string),
+                    trace_id: header_text(&request, "x-amzn-trace-id"),
                 };
-                (fields, self.render(request, mode, request_id).await)
+                let accept_encoding = header_text(&request, "accept-encoding");
+                let response = self.render(request, mode, request_id).await;
+                let response = fit_cap(
+                    response,
+                    accept_encoding.as_deref(),
+                    &fields.path,
+                    request_id,
+                    LAMBDA_CAP,
+                );
+                (fields, response)
             }
         };
         fields.log(request_id, response.status_code, started);
@@ -167,6 +174,15 @@ impl AlbHandler {
     }
 }
 
+/// A request header's first value, when it is text.
+fn header_text(request: &Request<Body>, name: &str) -> Option<String> {
+    request
+        .headers()
+        .get(name)
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_string)
+}
+
 /// What the request log line says about the request.
 #[derive(Default)]
 struct LogFields {
@@ -199,16 +215,38 @@ pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_else(|| "non-string panic payload".to_string())
 }
 
-/// Runs the response through ALB's size cap and logs what had to be done about it.
-fn fit_alb_limit(
+/// A cap on the response JSON, and its name for the log.
+#[derive(Clone, Copy)]
+struct ResponseCap {
+    bytes: usize,
+    name: &'static str,
+}
+
+/// ALB's cap on the response JSON.
+const ALB_CAP: ResponseCap = ResponseCap {
+    bytes: crate::alb::ALB_MAX_BYTES,
+    name: "ALB's 1 MB limit",
+};
+
+/// Lambda's own cap on a synchronous invocation's response, all API Gateway and Function URLs
+/// ever see.
+const LAMBDA_CAP: ResponseCap = ResponseCap {
+    bytes: crate::events::LAMBDA_MAX_RESPONSE_BYTES,
+    name: "Lambda's 6 MB response limit",
+};
+
+/// Runs the response through a size cap and logs what had to be done about it.
+fn fit_cap(
     response: AlbResponse,
     accept_encoding: Option<&str>,
     path: &str,
     request_id: &str,
+    cap: ResponseCap,
 ) -> AlbResponse {
-    let (response, fit) = limit::fit(response, accept_encoding);
+    let (response, fit) = limit::fit_within(response, accept_encoding, cap.bytes);
     // Only worked out for the rare response that needs a log line.
     let path = || crate::alb::uri::truncate_for_log(path);
+    let limit = cap.name;
     match fit {
         Fit::Unchanged => {}
         Fit::Compressed {
@@ -221,14 +259,14 @@ fn fit_alb_limit(
             before,
             after,
             encoding,
-            "the response was over ALB's 1 MB limit uncompressed; sent compressed"
+            "the response was over {limit} uncompressed; sent compressed"
         ),
         Fit::Replaced { size, reason } => tracing::error!(
             request_id,
             path = path(),
             size,
             reason,
-            "the response was over ALB's 1 MB limit and answered with 502 instead"
+            "the response was over {limit} and answered with 502 instead"
         ),
     }
     response

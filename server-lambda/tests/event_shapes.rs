@@ -372,3 +372,38 @@ async fn cargo_lambda_watch_events_are_served_and_its_response_type_reads_the_an
 fn body_text(response: &Value) -> String {
     String::from_utf8(body_bytes(response)).unwrap()
 }
+
+#[tokio::test]
+async fn api_gateway_responses_meet_lambdas_6_mb_cap_not_albs_1_mb() {
+    use axum::routing::get;
+    let router = axum::Router::new().route(
+        "/bytes/{size}",
+        get(
+            |axum::extract::Path(size): axum::extract::Path<usize>| async move {
+                (
+                    [("content-type", "application/octet-stream")],
+                    incompressible(size, 7),
+                )
+            },
+        ),
+    );
+    let kib = |size: usize| format!("/bytes/{}", size * 1024);
+    // 2 MiB is over ALB's cap but under Lambda's: delivered as it is.
+    let two_mib = invoke(
+        router.clone(),
+        &http_event("GET", &kib(2048), "", &[], &[], "$default"),
+    )
+    .await;
+    assert_http_contract(&two_mib);
+    assert_eq!(two_mib["statusCode"], 200);
+    assert_eq!(body_bytes(&two_mib), incompressible(2048 * 1024, 7));
+    // 5 MiB of base64 is about 6.7 MiB of JSON, and nothing compresses random bytes: a 502 page.
+    let five_mib = invoke(router, &rest_event("GET", &kib(5120), &kib(5120), &[], &[])).await;
+    assert_rest_contract(&five_mib);
+    assert_eq!(five_mib["statusCode"], 502);
+    assert!(
+        body_text(&five_mib).contains("too large"),
+        "{}",
+        five_mib["body"]
+    );
+}

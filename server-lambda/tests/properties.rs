@@ -61,6 +61,20 @@ fn method() -> impl Strategy<Value = String> {
     ]
 }
 
+/// Puts `body` into an event as text or base64, the base64 garbled when asked.
+fn set_body(event: &mut Value, body: &[u8], base64: bool, garble_base64: bool) {
+    event["isBase64Encoded"] = json!(base64);
+    event["body"] = if base64 {
+        let mut text = STANDARD.encode(body);
+        if garble_base64 {
+            text.push_str("*\n");
+        }
+        json!(text)
+    } else {
+        json!(String::from_utf8_lossy(body))
+    };
+}
+
 prop_compose! {
     /// An event in either header mode, well-formed or not.
     fn arbitrary_event()(
@@ -78,14 +92,7 @@ prop_compose! {
         let query: Vec<(&str, &str)> = query.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         let mut event = event(mode, &method, &path, &query, &headers);
-        event["isBase64Encoded"] = json!(base64);
-        event["body"] = if base64 {
-            let mut text = STANDARD.encode(&body);
-            if garble_base64 { text.push_str("*\n"); }
-            json!(text)
-        } else {
-            json!(String::from_utf8_lossy(&body))
-        };
+        set_body(&mut event, &body, base64, garble_base64);
         if null_fields {
             event["body"] = Value::Null;
             let field = if multi { "multiValueQueryStringParameters" } else { "queryStringParameters" };
@@ -150,14 +157,7 @@ prop_compose! {
             let query: Vec<(&str, &str)> = query.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
             shapes::rest_event(&method, &path, &format!("/{stage}{path}"), &query, &headers)
         };
-        event["isBase64Encoded"] = json!(base64);
-        event["body"] = if base64 {
-            let mut text = STANDARD.encode(&body);
-            if garble_base64 { text.push_str("*\n"); }
-            json!(text)
-        } else {
-            json!(String::from_utf8_lossy(&body))
-        };
+        set_body(&mut event, &body, base64, garble_base64);
         (payload_2, event)
     }
 }

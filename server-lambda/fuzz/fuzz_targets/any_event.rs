@@ -6,7 +6,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use server_lambda::AlbHandler;
-use server_lambda::events::{HttpEvent, LambdaResponse, RestEvent, Shape};
+use server_lambda::events::{ApiShape, HttpEvent, LambdaResponse, RestEvent, Shape};
 
 fuzz_target!(|data: &[u8]| {
     let shape = Shape::of_event(data);

@@ -1,4 +1,5 @@
-//! ALB's 1 MB cap on the response JSON, enforced before a response leaves the function.
+//! ALB's 1 MB cap on the response JSON, enforced before a response leaves the function (and
+//! Lambda's 6 MB one for the other event shapes, by the same code).
 //!
 //! ALB turns an oversized answer into a bare 502 while the function's own log shows a normal
 //! request. The handler runs every response through [`fit`], so the Lambda loop and the local
@@ -86,12 +87,22 @@ fn json_len_bound(response: &AlbResponse) -> usize {
 
 /// Makes the response fit ALB's cap, given the request's `accept-encoding`.
 pub fn fit(response: AlbResponse, accept_encoding: Option<&str>) -> (AlbResponse, Fit) {
+    fit_within(response, accept_encoding, ALB_MAX_BYTES)
+}
+
+/// Makes the response fit a cap of `max_bytes` of JSON (ALB's, or Lambda's own for the other
+/// event shapes, whose JSON is no larger than ALB's for the same response).
+pub fn fit_within(
+    response: AlbResponse,
+    accept_encoding: Option<&str>,
+    max_bytes: usize,
+) -> (AlbResponse, Fit) {
     // Nearly every response is far below the cap: tell so without serializing it twice.
-    if json_len_bound(&response) <= ALB_MAX_BYTES {
+    if json_len_bound(&response) <= max_bytes {
         return (response, Fit::Unchanged);
     }
     let before = json_len(&response);
-    if before <= ALB_MAX_BYTES {
+    if before <= max_bytes {
         return (response, Fit::Unchanged);
     }
     let replaced = |reason| {
@@ -123,7 +134,7 @@ pub fn fit(response: AlbResponse, accept_encoding: Option<&str>) -> (AlbResponse
     compressed.set_header("content-encoding", encoding);
     compressed.add_vary_accept_encoding();
     let after = json_len(&compressed);
-    if after > ALB_MAX_BYTES {
+    if after > max_bytes {
         return replaced("it is still over the limit compressed");
     }
     (

@@ -6,8 +6,10 @@
 //! - [`body`]: ALB's rule for which bodies travel base64-encoded.
 //! - [`uri`]: the path and raw query re-joined into a URI without decoding anything.
 //! - [`limit`]: ALB's 1 MB response cap, enforced before a response leaves.
+//! - [`contract`]: the response JSON checked the way ALB checks it (the emulator's 502s).
 
 pub mod body;
+pub mod contract;
 pub mod event;
 pub mod limit;
 pub mod response;

@@ -13,7 +13,7 @@ use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
 use super::request::RequestParts;
-use super::{StringOrList, prefixed_redirects};
+use super::{ApiShape, StringOrList, prefixed_redirects};
 use crate::alb::{AlbResponse, EventError};
 
 /// The stage of a Function URL, and of an HTTP API's default stage: no path prefix.
@@ -68,25 +68,6 @@ pub struct HttpDescription {
 }
 
 impl HttpEvent {
-    /// Parses the event from JSON text.
-    pub fn from_json(event: &[u8]) -> Result<Self, EventError> {
-        serde_json::from_slice(event).map_err(|error| EventError::MalformedEvent {
-            shape: "HTTP API or Function URL",
-            reason: error.to_string(),
-        })
-    }
-
-    /// `/<stage>` when `rawPath` starts with it (a named HTTP API stage).
-    pub fn public_prefix(&self) -> Option<String> {
-        let stage = self.request_context.stage.as_deref()?;
-        if stage.is_empty() || stage == DEFAULT_STAGE {
-            return None;
-        }
-        let prefix = format!("/{stage}");
-        let rest = self.raw_path.strip_prefix(&prefix)?;
-        (rest.is_empty() || rest.starts_with('/')).then_some(prefix)
-    }
-
     /// The path the app routes by: `rawPath` without the stage prefix.
     pub fn route_path(&self) -> &str {
         match self.public_prefix() {
@@ -97,9 +78,39 @@ impl HttpEvent {
             None => &self.raw_path,
         }
     }
+}
 
-    /// Converts the event into the request the Router sees.
-    pub fn into_request(self) -> Result<Request<Body>, EventError> {
+/// The payload 2.0 response: headers joined with commas, cookies in their own array, no nulls.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HttpResponse {
+    /// The HTTP status code.
+    pub status_code: u16,
+    /// Every header but `set-cookie`, repeated values joined with `, `.
+    pub headers: IndexMap<String, String>,
+    /// Every `set-cookie` value, in order.
+    pub cookies: Vec<String>,
+    /// The body: text as is, anything else base64.
+    pub body: String,
+    /// Whether `body` is base64.
+    pub is_base64_encoded: bool,
+}
+
+impl ApiShape for HttpEvent {
+    const NAME: &'static str = "HTTP API or Function URL";
+    type Response = HttpResponse;
+
+    fn public_prefix(&self) -> Option<String> {
+        let stage = self.request_context.stage.as_deref()?;
+        if stage.is_empty() || stage == DEFAULT_STAGE {
+            return None;
+        }
+        let prefix = format!("/{stage}");
+        let rest = self.raw_path.strip_prefix(&prefix)?;
+        (rest.is_empty() || rest.starts_with('/')).then_some(prefix)
+    }
+
+    fn into_request(self) -> Result<Request<Body>, EventError> {
         let mut headers = self
             .headers
             .as_ref()
@@ -127,27 +138,8 @@ impl HttpEvent {
         }
         .into_request()
     }
-}
 
-/// The payload 2.0 response: headers joined with commas, cookies in their own array, no nulls.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct HttpResponse {
-    /// The HTTP status code.
-    pub status_code: u16,
-    /// Every header but `set-cookie`, repeated values joined with `, `.
-    pub headers: IndexMap<String, String>,
-    /// Every `set-cookie` value, in order.
-    pub cookies: Vec<String>,
-    /// The body: text as is, anything else base64.
-    pub body: String,
-    /// Whether `body` is base64.
-    pub is_base64_encoded: bool,
-}
-
-impl HttpResponse {
-    /// The same response in this shape; redirects to a path gain `prefix`.
-    pub fn from_alb(response: AlbResponse, prefix: Option<&str>) -> Self {
+    fn respond(response: AlbResponse, prefix: Option<&str>) -> HttpResponse {
         let (status_code, mut lists, body, is_base64_encoded) = response.into_parts();
         prefixed_redirects(&mut lists, prefix);
         let cookies = lists.shift_remove("set-cookie").unwrap_or_default();
@@ -155,7 +147,7 @@ impl HttpResponse {
             .into_iter()
             .map(|(name, values)| (name, values.join(", ")))
             .collect();
-        Self {
+        HttpResponse {
             status_code,
             headers,
             cookies,

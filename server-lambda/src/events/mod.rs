@@ -13,6 +13,8 @@ pub mod http_v2;
 pub mod request;
 pub mod rest_v1;
 
+use axum::body::Body;
+use http::Request;
 use indexmap::IndexMap;
 use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
@@ -22,8 +24,35 @@ pub use http_v2::{HttpEvent, HttpResponse};
 pub use request::PublicPathPrefix;
 pub use rest_v1::{RestEvent, RestResponse};
 
+/// Lambda's cap on a synchronous invocation's response payload (6 MB), the only one API
+/// Gateway and Function URL responses meet.
+pub const LAMBDA_MAX_RESPONSE_BYTES: usize = 6 * 1024 * 1024;
+
 /// Response headers with every value, in the order the app set them.
 pub type ResponseHeaders = IndexMap<String, Vec<String>>;
+
+/// What the handler needs of an API Gateway or Function URL event shape: parse, say what the
+/// public path carries in front of the route, become a request, and write the answer back.
+pub trait ApiShape: serde::de::DeserializeOwned {
+    /// The shape's name in messages.
+    const NAME: &'static str;
+    /// The response JSON of this shape.
+    type Response;
+
+    /// Parses the event from JSON text.
+    fn from_json(event: &[u8]) -> Result<Self, EventError> {
+        serde_json::from_slice(event).map_err(|error| EventError::MalformedEvent {
+            shape: Self::NAME,
+            reason: error.to_string(),
+        })
+    }
+    /// What the public URL carries in front of the path the app routes by, if anything.
+    fn public_prefix(&self) -> Option<String>;
+    /// Converts the event into the request the Router sees.
+    fn into_request(self) -> Result<Request<Body>, EventError>;
+    /// The same response in this shape; redirects to a path gain `prefix`.
+    fn respond(response: AlbResponse, prefix: Option<&str>) -> Self::Response;
+}
 
 /// Which shape an event is, read from its marker fields alone.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

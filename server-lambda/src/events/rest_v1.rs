@@ -14,7 +14,7 @@ use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
 use super::request::RequestParts;
-use super::{ResponseHeaders, StringOrList, prefixed_redirects};
+use super::{ApiShape, ResponseHeaders, StringOrList, prefixed_redirects};
 use crate::alb::{AlbResponse, EventError};
 
 /// The REST API proxy event, read with only the fields the request needs.
@@ -63,25 +63,6 @@ pub struct RestContext {
 }
 
 impl RestEvent {
-    /// Parses the event from JSON text.
-    pub fn from_json(event: &[u8]) -> Result<Self, EventError> {
-        serde_json::from_slice(event).map_err(|error| EventError::MalformedEvent {
-            shape: "API Gateway REST",
-            reason: error.to_string(),
-        })
-    }
-
-    /// What the public URL carries in front of `path`, if anything.
-    pub fn public_prefix(&self) -> Option<String> {
-        let public = self.request_context.path.as_deref()?;
-        let prefix = if self.path == "/" {
-            public.trim_end_matches('/')
-        } else {
-            public.strip_suffix(self.path.as_str())?
-        };
-        (prefix.starts_with('/') && !prefix.ends_with('/')).then(|| prefix.to_string())
-    }
-
     /// The decoded parameters, encoded into a query string in their order.
     pub fn raw_query(&self) -> String {
         let parameters = match (
@@ -100,9 +81,38 @@ impl RestEvent {
         }
         query.finish()
     }
+}
 
-    /// Converts the event into the request the Router sees.
-    pub fn into_request(self) -> Result<Request<Body>, EventError> {
+/// The response a REST API proxy integration accepts: every header value in
+/// `multiValueHeaders`, no nulls.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RestResponse {
+    /// The HTTP status code.
+    pub status_code: u16,
+    /// Every header with every value, `set-cookie` included.
+    pub multi_value_headers: ResponseHeaders,
+    /// The body: text as is, anything else base64 (the API needs binary media types for it).
+    pub body: String,
+    /// Whether `body` is base64.
+    pub is_base64_encoded: bool,
+}
+
+impl ApiShape for RestEvent {
+    const NAME: &'static str = "API Gateway REST";
+    type Response = RestResponse;
+
+    fn public_prefix(&self) -> Option<String> {
+        let public = self.request_context.path.as_deref()?;
+        let prefix = if self.path == "/" {
+            public.trim_end_matches('/')
+        } else {
+            public.strip_suffix(self.path.as_str())?
+        };
+        (prefix.starts_with('/') && !prefix.ends_with('/')).then(|| prefix.to_string())
+    }
+
+    fn into_request(self) -> Result<Request<Body>, EventError> {
         let headers = match (&self.multi_value_headers, &self.headers) {
             (Some(multi), _) if !multi.is_empty() => super::header_pairs(multi),
             (_, Some(single)) => super::header_pairs(single),
@@ -121,29 +131,11 @@ impl RestEvent {
         }
         .into_request()
     }
-}
 
-/// The response a REST API proxy integration accepts: every header value in
-/// `multiValueHeaders`, no nulls.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RestResponse {
-    /// The HTTP status code.
-    pub status_code: u16,
-    /// Every header with every value, `set-cookie` included.
-    pub multi_value_headers: ResponseHeaders,
-    /// The body: text as is, anything else base64 (the API needs binary media types for it).
-    pub body: String,
-    /// Whether `body` is base64.
-    pub is_base64_encoded: bool,
-}
-
-impl RestResponse {
-    /// The same response in this shape; redirects to a path gain `prefix`.
-    pub fn from_alb(response: AlbResponse, prefix: Option<&str>) -> Self {
+    fn respond(response: AlbResponse, prefix: Option<&str>) -> RestResponse {
         let (status_code, mut headers, body, is_base64_encoded) = response.into_parts();
         prefixed_redirects(&mut headers, prefix);
-        Self {
+        RestResponse {
             status_code,
             multi_value_headers: headers,
             body,

@@ -155,7 +155,8 @@ pub fn browser_headers() -> Vec<(&'static str, &'static str)> {
     ]
 }
 
-fn grouped(pairs: &[(&str, &str)]) -> Value {
+/// Pairs grouped by key into lists, in order: multi-value fields.
+pub fn grouped(pairs: &[(&str, &str)]) -> Value {
     let mut map = serde_json::Map::new();
     for (key, value) in pairs {
         map.entry(key.to_string())

@@ -17,9 +17,9 @@ pub fn rest_event(
         "path": path,
         "httpMethod": method,
         "headers": last_values(headers),
-        "multiValueHeaders": all_values(headers),
+        "multiValueHeaders": super::grouped(headers),
         "queryStringParameters": if query.is_empty() { Value::Null } else { last_values(query) },
-        "multiValueQueryStringParameters": if query.is_empty() { Value::Null } else { all_values(query) },
+        "multiValueQueryStringParameters": if query.is_empty() { Value::Null } else { super::grouped(query) },
         "pathParameters": {"proxy": path.trim_start_matches('/')},
         "stageVariables": null,
         "requestContext": {
@@ -91,28 +91,12 @@ fn last_values(pairs: &[(&str, &str)]) -> Value {
     Value::Object(map)
 }
 
-fn all_values(pairs: &[(&str, &str)]) -> Value {
-    let mut map = Map::new();
-    for (key, value) in pairs {
-        map.entry(key.to_string())
-            .or_insert_with(|| json!([]))
-            .as_array_mut()
-            .unwrap()
-            .push(json!(value));
-    }
-    Value::Object(map)
-}
-
 /// A REST API response: status, `multiValueHeaders` of string lists, string body, base64
 /// flag, and nothing else (no nulls, no ALB-only fields).
 pub fn assert_rest_contract(response: &Value) {
-    let object = response.as_object().expect("the response is a JSON object");
-    let mut keys: Vec<&str> = object.keys().map(String::as_str).collect();
-    keys.sort_unstable();
-    assert_eq!(
-        keys,
-        ["body", "isBase64Encoded", "multiValueHeaders", "statusCode"],
-        "{response}"
+    let object = assert_fields(
+        response,
+        &["body", "isBase64Encoded", "multiValueHeaders", "statusCode"],
     );
     assert!(object["statusCode"].is_u64() && object["body"].is_string());
     for values in object["multiValueHeaders"].as_object().unwrap().values() {
@@ -164,4 +148,13 @@ pub fn assert_http_contract(response: &Value) {
             .contains_key("set-cookie"),
         "cookies belong in `cookies`: {response}"
     );
+}
+
+/// Asserts the response is an object with exactly these fields (sorted), and returns it.
+fn assert_fields<'a>(response: &'a Value, fields: &[&str]) -> &'a Map<String, Value> {
+    let object = response.as_object().expect("the response is a JSON object");
+    let mut keys: Vec<&str> = object.keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    assert_eq!(keys, fields, "{response}");
+    object
 }
