@@ -54,11 +54,12 @@ impl AlbHandler {
                     Ok(request) => self.render(request, mode, request_id).await,
                     Err(error) => refuse(&error, mode, request_id),
                 };
-                let response = fit_alb_limit(
+                let response = fit_cap(
                     response,
                     accept_encoding.as_deref(),
                     &fields.path,
                     request_id,
+                    ALB_CAP,
                 );
                 (fields, response)
             }
