@@ -81,8 +81,8 @@ cargo lambda build --release "$lambda_flag" -p server-lambda --bin bootstrap \
 [[ -f "$ZIP" ]] || die "cargo lambda wrote no $ZIP"
 # Fixed timestamps and order: the same build gives the same bytes, so the content-addressed
 # artifact key (its sha256) only changes when the function does.
-python3 "$DEPLOYTOOL" zip-normalize "$ZIP"
-facts="$(python3 "$DEPLOYTOOL" zip-check "$ZIP" "$arch")" || die "the zip is not a deployable function (above)"
+infra zip-normalize --zip "$ZIP"
+facts="$(infra zip-check --zip "$ZIP" --arch "$arch")" || die "the zip is not a deployable function (above)"
 eval "$facts"
 
 mib() { awk -v b="$1" 'BEGIN { printf "%.2f MiB", b / 1048576 }'; }

@@ -7,7 +7,6 @@
 
 DEPLOY_DIR="$ROOT/target/deploy"
 DEFAULT_STAGES_DIR="$ROOT/infra/stages"
-DEPLOYTOOL="$ROOT/scripts/deploytool.py"
 # The emulator's port for `scripts/deploy.sh local` (and smoke/destroy/ministack.sh).
 MINISTACK_PORT="${MINISTACK_PORT:-4566}"
 MINISTACK_STATE_ROOT="$ROOT/target/ministack"
@@ -25,10 +24,6 @@ host_arch() {
     *) die "unsupported host architecture $(uname -m): Lambda runs arm64 or x86_64" ;;
   esac
 }
-
-# Python: `python3` for the standard-library helpers (deploytool.py), the AWS venv's python for
-# those that need botocore (MiniStack's seed, the rehearsal's checks).
-command -v python3 >/dev/null || die "python3 is required by the deploy scripts: install Python 3.11 or newer and re-run"
 
 # Sets AWS_BIN: $AWS_CLI when given (e.g. AWS_CLI=aws for an AWS CLI v2 on PATH), else the
 # pinned awscli, installed on first use. Dies with a plain message when there is none.

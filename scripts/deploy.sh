@@ -147,7 +147,7 @@ else
   "$ROOT/scripts/build.sh" --arch "$build_arch" || die "the build failed (above). $nothing_changed"
   zip="$ROOT/target/lambda/$build_arch/bootstrap/bootstrap.zip"
 fi
-facts="$(python3 "$DEPLOYTOOL" zip-check "$zip" "$build_arch")" || die "$zip cannot be deployed (above). $nothing_changed"
+facts="$(infra zip-check --zip "$zip" --arch "$build_arch")" || die "$zip cannot be deployed (above). $nothing_changed"
 eval "$facts"
 key="$STACK/$ZIP_SHA256.zip"
 note "zip $(awk -v b="$ZIP_BYTES" 'BEGIN { printf "%.2f MiB", b / 1048576 }'), artifact s3://$BUCKET/$key"
@@ -259,7 +259,7 @@ done
 
 if [[ -z "${up_to_date:-}" ]]; then
   aws_cli cloudformation describe-change-set --stack-name "$STACK" --change-set-name "$change_set" --output json \
-    | python3 "$DEPLOYTOOL" change-table
+    | infra change-table
 
   if ((dry_run)); then
     discard_change_set

@@ -90,9 +90,11 @@ fi
 if ((delete_artifacts && bucket_exists)); then
   step "Deleting the artifact bucket $BUCKET (every version)"
   while :; do
+    # Up to 1,000 versions and delete markers as a delete-objects batch (JMESPath).
+    # shellcheck disable=SC2016 # backquotes are JMESPath literals, not command substitution
     batch="$(aws_cli s3api list-object-versions --bucket "$BUCKET" --max-keys 1000 --no-paginate --output json \
-      | python3 "$DEPLOYTOOL" delete-batch)"
-    [[ -n "$batch" ]] || break
+      --query '{Objects: [not_null(Versions, `[]`)[].{Key: Key, VersionId: VersionId}, not_null(DeleteMarkers, `[]`)[].{Key: Key, VersionId: VersionId}][], Quiet: `true`}')"
+    [[ "$batch" == *'"Key"'* ]] || break
     aws_cli s3api delete-objects --bucket "$BUCKET" --delete "$batch" >/dev/null
   done
   artifact_status="$(stack_status "$ARTIFACT_STACK")" || die "the artifact stack's status is unknown (above)"

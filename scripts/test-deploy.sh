@@ -130,7 +130,7 @@ sed -n '/==> Sizes/,$p' "$LOGS/build.log"
 ok "build ($(elapsed "$t"))"
 BASE_ZIP="$ROOT/target/lambda/$(host_arch)/bootstrap/bootstrap.zip"
 for version in v1 v2 v3; do
-  python3 "$DEPLOYTOOL" zip-add "$BASE_ZIP" "$WORK/$version.zip" target/site/deploy-marker.txt "$version"
+  infra zip-add --zip "$BASE_ZIP" --out "$WORK/$version.zip" --name target/site/deploy-marker.txt --text "$version"
 done
 
 # The fixtures' region (migrate and production share it).

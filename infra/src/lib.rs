@@ -18,19 +18,24 @@
 //! - [`describe`]: stack name, region, artifact bucket and parameter names for deploy scripts,
 //!   as JSON or as shell assignments.
 //! - [`checks`]: the account checks a deploy decides before it changes anything (certificate
-//!   names with wildcards, hosted zone containment).
+//!   names with wildcards, hosted zone containment, DNS records the stack may create).
 //! - [`stage_copy`]: copies of a stage file with values replaced, for rehearsals.
+//! - [`function_zip`]: the function zip written reproducibly and checked for what Lambda
+//!   refuses.
+//! - [`change_table`]: a change set as the deploy prints it before running it.
 //! - [`cli`]: the `infra` command line (`synth`, `describe`, `stack-name`, `stages`,
-//!   `check-certificate`, `check-zone`).
+//!   `check-*`, `stage-copy`, `zip-*`, `change-table`).
 
 pub mod alarms;
 pub mod artifacts;
 pub mod cfn;
+pub mod change_table;
 pub mod checks;
 pub mod cli;
 pub mod config;
 pub mod dashboard;
 pub mod describe;
+pub mod function_zip;
 pub mod names;
 pub mod resources;
 pub mod stage_copy;

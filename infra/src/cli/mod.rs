@@ -6,9 +6,11 @@ use std::path::PathBuf;
 
 use crate::artifacts::synth_artifacts;
 use crate::cfn::to_canonical_json;
+use crate::change_table::change_table;
 use crate::checks::{check_certificate, check_records, check_zone};
 use crate::config::{ConfigError, DEFAULT_STAGES_DIR, Stage, list_stages, read_stage_file};
 use crate::describe::{describe, shell_assignments};
+use crate::function_zip;
 use crate::stage_copy::{Change, copy_with_changes};
 use crate::template::synth;
 
@@ -40,6 +42,16 @@ commands:
   stage-copy --stage STAGE --out FILE [--set KEY=VALUE]... [--unset KEY]...
                                     a copy of the stage file with values replaced (KEY dotted,
                                     VALUE in TOML: 64, true, \"text\", [\"a\", \"b\"]) or removed
+
+without a stage:
+  zip-normalize --zip FILE          rewrites a function zip reproducibly (sorted, fixed times
+                                    and modes) so the same files give the same sha256
+  zip-check --zip FILE --arch ARCH  fails unless the zip is a function Lambda takes for ARCH
+                                    (bootstrap ELF, executable, the site, size limits); prints
+                                    its facts as ZIP_*='value' lines
+  zip-add --zip FILE --out FILE --name PATH --text TEXT
+                                    a copy of the zip with one more file
+  change-table                      describe-change-set JSON (stdin) as a table
 
 options:
   --stages-dir DIR  where <stage>.toml files live (default: the crate's stages/ directory)
@@ -88,6 +100,31 @@ pub enum Command {
         /// What changes, in order.
         changes: Vec<Change>,
     },
+    /// Rewrite a function zip reproducibly.
+    ZipNormalize {
+        /// The zip, rewritten in place.
+        zip: PathBuf,
+    },
+    /// Check a function zip and print its facts.
+    ZipCheck {
+        /// The zip.
+        zip: PathBuf,
+        /// The architecture `bootstrap` must be built for.
+        arch: String,
+    },
+    /// Write a copy of a function zip with one more file.
+    ZipAdd {
+        /// The zip.
+        zip: PathBuf,
+        /// The copy.
+        out: PathBuf,
+        /// The added file's path in the zip.
+        name: String,
+        /// The added file's text.
+        text: String,
+    },
+    /// Print a change set (describe-change-set JSON on stdin) as a table.
+    ChangeTable,
     /// Print the usage.
     Help,
 }
@@ -151,7 +188,7 @@ impl From<ConfigError> for CliError {
 }
 
 /// The commands, as typed.
-const COMMANDS: [&str; 8] = [
+const COMMANDS: [&str; 12] = [
     "synth",
     "describe",
     "stack-name",
@@ -160,6 +197,10 @@ const COMMANDS: [&str; 8] = [
     "check-records",
     "check-zone",
     "stage-copy",
+    "zip-normalize",
+    "zip-check",
+    "zip-add",
+    "change-table",
 ];
 
 /// Parses the arguments (without the program name).
@@ -173,6 +214,10 @@ pub fn parse_args(args: &[String]) -> Result<Invocation, CliError> {
     let mut names = None;
     let mut zone = None;
     let mut existing = None;
+    let mut zip = None;
+    let mut arch = None;
+    let mut name = None;
+    let mut text = None;
     let mut owned = None;
     let mut changes = Vec::new();
     let mut args = args.iter();
@@ -207,6 +252,10 @@ pub fn parse_args(args: &[String]) -> Result<Invocation, CliError> {
             "--names" => names = Some(value("--names")?),
             "--zone" => zone = Some(value("--zone")?),
             "--existing" => existing = Some(value("--existing")?),
+            "--zip" => zip = Some(PathBuf::from(value("--zip")?)),
+            "--arch" => arch = Some(value("--arch")?),
+            "--name" => name = Some(value("--name")?),
+            "--text" => text = Some(value("--text")?),
             "--owned" => owned = Some(value("--owned")?),
             "--set" => changes.push(Change::parse_set(&value("--set")?).map_err(CliError::Usage)?),
             "--unset" => changes.push(Change::Unset(value("--unset")?)),
@@ -243,10 +292,32 @@ pub fn parse_args(args: &[String]) -> Result<Invocation, CliError> {
             out: required(out.take(), "stage-copy needs --out FILE")?,
             changes: std::mem::take(&mut changes),
         },
+        Some("zip-normalize") => Command::ZipNormalize {
+            zip: required(zip.take(), "zip-normalize needs --zip FILE")?,
+        },
+        Some("zip-check") => Command::ZipCheck {
+            zip: required(zip.take(), "zip-check needs --zip FILE")?,
+            arch: required(arch.take(), "zip-check needs --arch arm64|x86_64")?,
+        },
+        Some("zip-add") => Command::ZipAdd {
+            zip: required(zip.take(), "zip-add needs --zip FILE")?,
+            out: required(out.take(), "zip-add needs --out FILE")?,
+            name: required(name.take(), "zip-add needs --name PATH")?,
+            text: required(text.take(), "zip-add needs --text TEXT")?,
+        },
+        Some("change-table") => Command::ChangeTable,
         Some(_) => Command::Stages,
     };
     for (left, option, owner) in [
-        (out.is_some(), "--out", "synth or stage-copy"),
+        (out.is_some(), "--out", "synth, stage-copy or zip-add"),
+        (
+            zip.is_some(),
+            "--zip",
+            "zip-normalize, zip-check or zip-add",
+        ),
+        (arch.is_some(), "--arch", "zip-check"),
+        (name.is_some(), "--name", "zip-add"),
+        (text.is_some(), "--text", "zip-add"),
         (artifacts, "--artifacts", "synth"),
         (format.is_some(), "--format", "describe"),
         (names.is_some(), "--names", "check-certificate"),
@@ -259,7 +330,15 @@ pub fn parse_args(args: &[String]) -> Result<Invocation, CliError> {
             return Err(CliError::Usage(format!("{option} only goes with {owner}")));
         }
     }
-    let needs_stage = !matches!(command, Command::Stages | Command::Help);
+    let needs_stage = !matches!(
+        command,
+        Command::Stages
+            | Command::Help
+            | Command::ZipNormalize { .. }
+            | Command::ZipCheck { .. }
+            | Command::ZipAdd { .. }
+            | Command::ChangeTable
+    );
     if needs_stage && stage.is_none() {
         return Err(CliError::Usage("--stage STAGE is needed".into()));
     }
@@ -335,6 +414,26 @@ pub fn run(args: &[String], stdout: &mut dyn Write) -> Result<(), CliError> {
                 .map_err(CliError::Check)?;
             write_file(out, &copy)
         }
+        Command::ZipNormalize { zip } => function_zip::normalize(zip).map_err(CliError::Check),
+        Command::ZipCheck { zip, arch } => {
+            let facts = function_zip::check(zip, arch).map_err(CliError::Check)?;
+            write_stdout(stdout, &facts.shell_assignments())
+        }
+        Command::ZipAdd {
+            zip,
+            out,
+            name,
+            text,
+        } => function_zip::add(zip, out, name, text.as_bytes()).map_err(CliError::Check),
+        Command::ChangeTable => {
+            let change_set: serde_json::Value = serde_json::from_reader(std::io::stdin().lock())
+                .map_err(|error| {
+                    CliError::Check(format!(
+                        "change-table reads describe-change-set JSON: {error}"
+                    ))
+                })?;
+            write_stdout(stdout, &change_table(&change_set))
+        }
         Command::Synth { out, artifacts } => {
             let stage = load()?;
             let text = if *artifacts {
@@ -366,64 +465,4 @@ fn write_file(path: &PathBuf, text: &str) -> Result<(), CliError> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn parse(args: &[&str]) -> Result<Invocation, CliError> {
-        parse_args(&args.iter().map(|arg| arg.to_string()).collect::<Vec<_>>())
-    }
-
-    #[test]
-    fn synth_with_stage_and_out() {
-        let invocation = parse(&["synth", "--stage", "migrate", "--out=x.json"]).unwrap();
-        assert_eq!(
-            invocation.command,
-            Command::Synth {
-                out: Some("x.json".into()),
-                artifacts: false,
-            }
-        );
-        assert_eq!(invocation.stage.as_deref(), Some("migrate"));
-        assert_eq!(invocation.stages_dir, PathBuf::from(DEFAULT_STAGES_DIR));
-    }
-
-    #[test]
-    fn usage_errors() {
-        assert!(
-            parse(&[])
-                .unwrap_err()
-                .to_string()
-                .starts_with("a command is needed")
-        );
-        assert!(
-            parse(&["synth"])
-                .unwrap_err()
-                .to_string()
-                .starts_with("--stage STAGE is needed")
-        );
-        assert!(
-            parse(&["synth", "--stage"])
-                .unwrap_err()
-                .to_string()
-                .starts_with("--stage needs a value")
-        );
-        assert!(
-            parse(&["describe", "--stage", "x", "--out", "f"])
-                .unwrap_err()
-                .to_string()
-                .starts_with("--out only")
-        );
-        assert!(
-            parse(&["deploy"])
-                .unwrap_err()
-                .to_string()
-                .starts_with("unexpected argument \"deploy\"")
-        );
-        assert_eq!(
-            parse(&["stages", "--stages-dir", "/tmp"])
-                .unwrap()
-                .stages_dir,
-            PathBuf::from("/tmp")
-        );
-    }
-}
+mod tests;
