@@ -129,26 +129,13 @@ seed() {
   ministack_up "$port" || die "MiniStack is not running on $endpoint: scripts/ministack.sh start --port $port"
   ensure_aws_tools
   load_stage "$stage" "$stages_dir" || die "stage $stage cannot be read (above)"
-  local seeded
+  # The seeded ids replace the stage file's; every other value is copied from it.
+  echo "seeding MiniStack $endpoint for stage $stage (what a real account already has):"
+  local seeded sets=() assignment
   seeded="$("$AWS_VENV/bin/python" "$ROOT/scripts/ministack_seed.py" "$endpoint" "$DESCRIBE_JSON")" \
     || die "seeding MiniStack on $endpoint failed (above)"
-  # The seeded ids replace the stage file's; every other value is copied from it.
-  local assignments
-  mapfile -t assignments < <("$AWS_VENV/bin/python" - "$seeded" <<'EOF2'
-import json, sys
-seeded = json.loads(sys.argv[1])
-keys = {"vpc_id": "network.vpc_id", "subnet_ids": "network.subnet_ids", "hosted_zone_id": "hosted_zone_id",
-        "certificate_arn": "certificate_arn", "sns_topic_arn": "alarms.sns_topic_arn"}
-for name, key in keys.items():
-    if name in seeded:
-        print(f"{key}={json.dumps(seeded[name])}")
-EOF2
-)
-  local sets=() assignment
-  for assignment in "${assignments[@]}"; do sets+=(--set "$assignment"); done
+  while IFS= read -r assignment; do sets+=(--set "$assignment"); done <<<"$seeded"
   infra stage-copy --stage "$stage" --stages-dir "$stages_dir" --out "$out/$stage.toml" "${sets[@]}" "${overrides[@]}"
-  echo "seeded MiniStack $endpoint for stage $stage (what a real account already has):"
-  "$AWS_VENV/bin/python" -c 'import json, sys; [print(f"    {k}: {v}") for k, v in json.loads(sys.argv[1]).items()]' "$seeded"
   note "stage file for the emulator: ${out#"$ROOT/"}/$stage.toml"
 }
 

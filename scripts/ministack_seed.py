@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Seeds a MiniStack emulator with what a real AWS account already has for a stage, and prints
-the ids as JSON. Run by `scripts/ministack.sh seed` with the AWS venv's Python (botocore).
+the seeded ids as `key=value` lines for `infra stage-copy --set` (value in TOML), with a summary
+on stderr. Run by `scripts/ministack.sh seed` with the AWS venv's Python (botocore).
 
     ministack_seed.py ENDPOINT DESCRIBE_JSON
 
@@ -8,7 +9,7 @@ DESCRIBE_JSON is `infra describe` of the stage. Created when missing, found agai
 a Name tag, the zone name, the certificate's domain): a VPC and as many subnets as the stage
 lists, in distinct availability zones; the hosted zone that is the domain's parent
 (migrate.example.com -> example.com, shared between stages as in a real account); an ISSUED
-certificate for the domain; the SNS topic and the access-log bucket when the stage names them.
+certificate for every host name of the stage (its domain and any temporary_hostname); the SNS topic and the access-log bucket when the stage names them.
 Never used against AWS: ENDPOINT must be a loopback URL.
 """
 
@@ -73,28 +74,37 @@ def main(endpoint, describe_path):
     zone = zone.split("/")[-1]
 
     acm = client("acm")
+    names = facts["dns"]["host_names"]
+
+    def covers_every_name(summary):
+        if summary["DomainName"] != facts["domain"]:
+            return False
+        details = acm.describe_certificate(CertificateArn=summary["CertificateArn"])["Certificate"]
+        return set(names) <= set(details.get("SubjectAlternativeNames") or [details["DomainName"]])
+
     certificates = acm.list_certificates()["CertificateSummaryList"]
-    certificate = next((c["CertificateArn"] for c in certificates if c["DomainName"] == facts["domain"]), None) \
-        or acm.request_certificate(DomainName=facts["domain"], ValidationMethod="DNS")["CertificateArn"]
+    certificate = next((c["CertificateArn"] for c in certificates if covers_every_name(c)), None) \
+        or acm.request_certificate(DomainName=facts["domain"], SubjectAlternativeNames=names,
+                                   ValidationMethod="DNS")["CertificateArn"]
 
     seeded = {
-        "vpc_id": vpc,
-        "subnet_ids": subnets,
+        "network.vpc_id": vpc,
+        "network.subnet_ids": subnets,
         "hosted_zone_id": zone,
-        "zone_name": zone_name,
         "certificate_arn": certificate,
-        "account_id": client("sts").get_caller_identity()["Account"],
     }
     if facts.get("alarm_topic_arn"):
-        seeded["sns_topic_arn"] = client("sns").create_topic(Name=facts["alarm_topic_arn"].split(":")[-1])["TopicArn"]
+        seeded["alarms.sns_topic_arn"] = client("sns").create_topic(Name=facts["alarm_topic_arn"].split(":")[-1])["TopicArn"]
     bucket = facts.get("access_log_bucket")
     if bucket:
         s3 = client("s3")
         if bucket not in {b["Name"] for b in s3.list_buckets()["Buckets"]}:
             location = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
             s3.create_bucket(Bucket=bucket, **location)
-    print(json.dumps(seeded))
-
+    for key, value in seeded.items():
+        print(f"{key}={json.dumps(value)}")
+        print(f"    {key}: {value}", file=sys.stderr)
+    print(f"    zone: {zone_name}, account: {client('sts').get_caller_identity()['Account']}", file=sys.stderr)
 
 if __name__ == "__main__":
     if len(sys.argv) != 3:
