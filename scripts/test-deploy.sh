@@ -20,6 +20,8 @@
 #  7. a temporary host name: refused while the certificate does not cover it; the stack's
 #     record moves there; the cut-over back to the domain is refused (nothing changed) while
 #     another record holds the name, and done once it is gone
+#     ... and zip v2 uploaded to a function made by hand (the old stack's, in the README's
+#     migration) answers an API Gateway REST event in that shape
 #  8. destroy refuses production without --force-production and anything without --yes when
 #     there is no terminal; both destroyed, one bucket kept, one deleted, nothing else left
 #  9. every stage in infra/stages (whatever `infra stages` lists, as its owner wrote it; `local`
@@ -279,6 +281,31 @@ old_site_record DELETE
 expect_ok cutover "$DEPLOY" migrate --stages-dir "$WORK/cutover" --zip "$WORK/v2.zip"
 [[ "$(zone_types "$domain")" == A && -z "$(zone_types "$preview")" ]] \
   && ok "cut over: the stack's record is $domain's, $preview's is gone" || fail "records after the cut-over: $domain [$(zone_types "$domain")], $preview [$(zone_types "$preview")]"
+
+step "The same zip on the old stack: a function made by hand answers an API Gateway REST event in its shape"
+# README, Migrating: "upload that zip to the old function". The function stands in for the old
+# CloudFront + API Gateway stack's; the event is the REST proxy shape API Gateway sends it.
+lambda_cli() { "$AWS_VENV/bin/aws" --region "$REGION_UNDER_TEST" lambda "$@"; }
+lambda_cli create-function --function-name old-site --runtime provided.al2023 --handler bootstrap \
+  --role "arn:aws:iam::$EMULATOR_ACCOUNT:role/old-site" --zip-file "fileb://$WORK/v1.zip" >/dev/null
+expect_ok old-function-update lambda_cli update-function-code --function-name old-site --zip-file "fileb://$WORK/v2.zip"
+cat >"$WORK/rest-event.json" <<'JSON'
+{"resource": "/{proxy+}", "path": "/deploy-marker.txt", "httpMethod": "GET",
+ "headers": {"Host": "abc.execute-api.example.com"}, "multiValueHeaders": {"Host": ["abc.execute-api.example.com"]},
+ "queryStringParameters": null, "multiValueQueryStringParameters": null,
+ "requestContext": {"apiId": "abc", "stage": "prod", "path": "/prod/deploy-marker.txt", "domainName": "abc.execute-api.example.com"},
+ "body": null, "isBase64Encoded": false}
+JSON
+expect_ok old-function-invoke lambda_cli invoke --function-name old-site \
+  --payload "fileb://$WORK/rest-event.json" "$WORK/rest-answer.json"
+python3 - "$WORK/rest-answer.json" <<'PY' && ok "the old function serves zip v2 and answers in API Gateway's shape" || fail "the old function's answer: $(cat "$WORK/rest-answer.json")"
+import base64, json, sys
+answer = json.load(open(sys.argv[1]))
+body = base64.b64decode(answer["body"]) if answer["isBase64Encoded"] else answer["body"].encode()
+assert answer["statusCode"] == 200 and "statusDescription" not in answer, answer
+assert isinstance(answer["multiValueHeaders"], dict) and body.strip() == b"v2", answer
+PY
+lambda_cli delete-function --function-name old-site >/dev/null
 
 step "Destroy"
 expect_refused destroy-production-unforced "refusing to destroy production without --force-production" \
