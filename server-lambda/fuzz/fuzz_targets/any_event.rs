@@ -21,7 +21,10 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(event) = RestEvent::from_json(data) {
         let path = event.path.clone();
         if let Ok(request) = event.into_request() {
-            assert_eq!(request.uri().path(), server_lambda::alb::uri::escape_path(&path));
+            assert_eq!(
+                request.uri().path(),
+                server_lambda::alb::uri::escape_path(&path)
+            );
         }
     }
     let runtime = tokio::runtime::Builder::new_current_thread()
