@@ -285,10 +285,10 @@ expect_ok cutover "$DEPLOY" migrate --stages-dir "$WORK/cutover" --zip "$WORK/v2
 step "The same zip on the old stack: a function made by hand answers an API Gateway REST event in its shape"
 # README, Migrating: "upload that zip to the old function". The function stands in for the old
 # CloudFront + API Gateway stack's; the event is the REST proxy shape API Gateway sends it.
-lambda_cli() { "$AWS_VENV/bin/aws" --region "$REGION_UNDER_TEST" lambda "$@"; }
-lambda_cli create-function --function-name old-site --runtime provided.al2023 --handler bootstrap \
+lambda_cli=("$AWS_VENV/bin/aws" --region "$REGION_UNDER_TEST" lambda)
+"${lambda_cli[@]}" create-function --function-name old-site --runtime provided.al2023 --handler bootstrap \
   --role "arn:aws:iam::$EMULATOR_ACCOUNT:role/old-site" --zip-file "fileb://$WORK/v1.zip" >/dev/null
-expect_ok old-function-update lambda_cli update-function-code --function-name old-site --zip-file "fileb://$WORK/v2.zip"
+expect_ok old-function-update "${lambda_cli[@]}" update-function-code --function-name old-site --zip-file "fileb://$WORK/v2.zip"
 cat >"$WORK/rest-event.json" <<'JSON'
 {"resource": "/{proxy+}", "path": "/deploy-marker.txt", "httpMethod": "GET",
  "headers": {"Host": "abc.execute-api.example.com"}, "multiValueHeaders": {"Host": ["abc.execute-api.example.com"]},
@@ -296,7 +296,7 @@ cat >"$WORK/rest-event.json" <<'JSON'
  "requestContext": {"apiId": "abc", "stage": "prod", "path": "/prod/deploy-marker.txt", "domainName": "abc.execute-api.example.com"},
  "body": null, "isBase64Encoded": false}
 JSON
-expect_ok old-function-invoke lambda_cli invoke --function-name old-site \
+expect_ok old-function-invoke "${lambda_cli[@]}" invoke --function-name old-site \
   --payload "fileb://$WORK/rest-event.json" "$WORK/rest-answer.json"
 python3 - "$WORK/rest-answer.json" <<'PY' && ok "the old function serves zip v2 and answers in API Gateway's shape" || fail "the old function's answer: $(cat "$WORK/rest-answer.json")"
 import base64, json, sys
@@ -305,7 +305,7 @@ body = base64.b64decode(answer["body"]) if answer["isBase64Encoded"] else answer
 assert answer["statusCode"] == 200 and "statusDescription" not in answer, answer
 assert isinstance(answer["multiValueHeaders"], dict) and body.strip() == b"v2", answer
 PY
-lambda_cli delete-function --function-name old-site >/dev/null
+"${lambda_cli[@]}" delete-function --function-name old-site >/dev/null
 
 step "Destroy"
 expect_refused destroy-production-unforced "refusing to destroy production without --force-production" \
