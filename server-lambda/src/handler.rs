@@ -12,7 +12,7 @@ use tower::ServiceExt as _;
 
 use crate::alb::limit::{self, Fit};
 use crate::alb::{AlbEvent, AlbResponse, EventError, HeaderMode};
-use crate::events::{ApiShape, HttpEvent, LambdaResponse, RestEvent, Shape};
+use crate::events::{ApiShape, HttpEvent, LambdaResponse, PublicPathPrefix, RestEvent, Shape};
 
 /// The page sent when rendering panicked.
 const PANIC_PAGE: &str = "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
@@ -36,12 +36,13 @@ impl AlbHandler {
     /// text (not a `serde_json::Value`) keeps the query parameters in the order ALB wrote them.
     pub async fn handle(&self, event: &[u8], request_id: &str) -> AlbResponse {
         let started = Instant::now();
-        let (fields, response) = match AlbEvent::from_json(event) {
+        match AlbEvent::from_json(event) {
             // Only a malformed event needs the second, lenient parse for its mode.
-            Err(error) => (
-                LogFields::default(),
-                refuse(&error, HeaderMode::of_raw_event(event), request_id),
-            ),
+            Err(error) => {
+                let response = refuse(&error, HeaderMode::of_raw_event(event), request_id);
+                LogFields::default().log(request_id, response.status_code, started);
+                response
+            }
             Ok(event) => {
                 let fields = LogFields {
                     method: event.http_method.clone(),
@@ -50,22 +51,16 @@ impl AlbHandler {
                 };
                 let mode = event.mode();
                 let accept_encoding = event.header("accept-encoding").map(str::to_string);
-                let response = match event.into_request() {
-                    Ok(request) => self.render(request, mode, request_id).await,
-                    Err(error) => refuse(&error, mode, request_id),
+                let served = Served {
+                    fields,
+                    accept_encoding,
+                    mode,
+                    cap: ALB_CAP,
+                    started,
                 };
-                let response = fit_cap(
-                    response,
-                    accept_encoding.as_deref(),
-                    &fields.path,
-                    request_id,
-                    ALB_CAP,
-                );
-                (fields, response)
+                self.serve(event.into_request(), served, request_id).await
             }
-        };
-        fields.log(request_id, response.status_code, started);
-        response
+        }
     }
 
     /// Handles one event of any shape this function answers (ALB, API Gateway REST, HTTP API,
@@ -91,11 +86,33 @@ impl AlbHandler {
 
     /// Handles an event of an API Gateway or Function URL shape, answered in that shape.
     async fn handle_api<E: ApiShape>(&self, event: &[u8], request_id: &str) -> E::Response {
-        let event = E::from_json(event);
-        let prefix = event.as_ref().ok().and_then(E::public_prefix);
-        let response = self
-            .handle_request(event.and_then(E::into_request), request_id)
-            .await;
+        let started = Instant::now();
+        let request = E::from_json(event).and_then(E::into_request);
+        // The request carries the prefix its event had; the redirects get it back from there.
+        let prefix = request.as_ref().ok().and_then(|request| {
+            let prefix = request.extensions().get::<PublicPathPrefix>()?;
+            Some(prefix.0.clone())
+        });
+        // Every header value kept: each shape then writes them its own way.
+        let (fields, accept_encoding) = match &request {
+            Err(_) => (LogFields::default(), None),
+            Ok(request) => (
+                LogFields {
+                    method: request.method().to_string(),
+                    path: request.uri().path().to_string(),
+                    trace_id: header_text(request, "x-amzn-trace-id"),
+                },
+                header_text(request, "accept-encoding"),
+            ),
+        };
+        let served = Served {
+            fields,
+            accept_encoding,
+            mode: HeaderMode::MultiValue,
+            cap: LAMBDA_CAP,
+            started,
+        };
+        let response = self.serve(request, served, request_id).await;
         E::respond(response, prefix.as_deref())
     }
 
@@ -105,36 +122,28 @@ impl AlbHandler {
         serde_json::to_vec(&response).expect("a LambdaResponse always serializes")
     }
 
-    /// Serves a request converted from an API Gateway or Function URL event, with every
-    /// header value kept (each shape then writes them its own way).
-    async fn handle_request(
+    /// Serves a request converted from an event of any shape: rendered (a malformed one
+    /// refused with 400), fitted to the shape's size cap, and logged as one line.
+    async fn serve(
         &self,
         request: Result<Request<Body>, EventError>,
+        served: Served,
         request_id: &str,
     ) -> AlbResponse {
-        let started = Instant::now();
-        let mode = HeaderMode::MultiValue;
-        let (fields, response) = match request {
-            Err(error) => (LogFields::default(), refuse(&error, mode, request_id)),
-            Ok(request) => {
-                let fields = LogFields {
-                    method: request.method().to_string(),
-                    path: request.uri().path().to_string(),
-                    trace_id: header_text(&request, "x-amzn-trace-id"),
-                };
-                let accept_encoding = header_text(&request, "accept-encoding");
-                let response = self.render(request, mode, request_id).await;
-                let response = fit_cap(
-                    response,
-                    accept_encoding.as_deref(),
-                    &fields.path,
-                    request_id,
-                    LAMBDA_CAP,
-                );
-                (fields, response)
-            }
+        let response = match request {
+            Err(error) => refuse(&error, served.mode, request_id),
+            Ok(request) => self.render(request, served.mode, request_id).await,
         };
-        fields.log(request_id, response.status_code, started);
+        let response = fit_cap(
+            response,
+            served.accept_encoding.as_deref(),
+            &served.fields.path,
+            request_id,
+            served.cap,
+        );
+        served
+            .fields
+            .log(request_id, response.status_code, served.started);
         response
     }
 
@@ -182,6 +191,15 @@ fn header_text(request: &Request<Body>, name: &str) -> Option<String> {
         .get(name)
         .and_then(|value| value.to_str().ok())
         .map(str::to_string)
+}
+
+/// How a request is served: what its log line says, and what its shape needs of the answer.
+struct Served {
+    fields: LogFields,
+    accept_encoding: Option<String>,
+    mode: HeaderMode,
+    cap: ResponseCap,
+    started: Instant,
 }
 
 /// What the request log line says about the request.

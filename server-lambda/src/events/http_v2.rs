@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::request::RequestParts;
 use super::{ApiShape, StringOrList, prefixed_redirects};
-use crate::alb::{AlbResponse, EventError};
+use crate::alb::{AlbResponse, EventError, uri};
 
 /// The stage of a Function URL, and of an HTTP API's default stage: no path prefix.
 const DEFAULT_STAGE: &str = "$default";
@@ -70,7 +70,12 @@ pub struct HttpDescription {
 impl HttpEvent {
     /// The path the app routes by: `rawPath` without the stage prefix.
     pub fn route_path(&self) -> &str {
-        match self.public_prefix() {
+        self.path_after(self.public_prefix().as_deref())
+    }
+
+    /// `rawPath` without `prefix` (which [`ApiShape::public_prefix`] found at its start).
+    fn path_after(&self, prefix: Option<&str>) -> &str {
+        match prefix {
             Some(prefix) => match &self.raw_path[prefix.len()..] {
                 "" => "/",
                 rest => rest,
@@ -125,16 +130,20 @@ impl ApiShape for HttpEvent {
                 headers.push(("cookie", cookie));
             }
         }
+        let prefix = self.public_prefix();
         RequestParts {
             method: &self.request_context.http.method,
-            path: self.route_path(),
-            raw_query: self.raw_query_string.clone().unwrap_or_default(),
+            path: self.path_after(prefix.as_deref()),
+            // As the client sent it: only what a URI cannot hold is escaped.
+            raw_query: uri::escape_invalid_uri_bytes(
+                self.raw_query_string.as_deref().unwrap_or_default(),
+            ),
             headers,
             default_scheme: Scheme::HTTPS,
             fallback_host: self.request_context.domain_name.as_deref(),
             body: self.body.as_deref(),
             is_base64_encoded: self.is_base64_encoded.unwrap_or_default(),
-            prefix: self.public_prefix(),
+            prefix,
         }
         .into_request()
     }

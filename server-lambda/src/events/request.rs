@@ -23,7 +23,8 @@ pub struct RequestParts<'a> {
     pub method: &'a str,
     /// The path the app routes by, not yet escaped.
     pub path: &'a str,
-    /// The query string as a URI carries it (still percent-encoded).
+    /// The query string as a URI carries it: still percent-encoded, and nothing a URI cannot
+    /// hold (each shape escapes its own once: ALB's join, REST's encoding, 2.0's raw string).
     pub raw_query: String,
     /// Every header as (name, value); names in any case.
     pub headers: Vec<(&'a str, &'a str)>,
@@ -60,7 +61,7 @@ impl RequestParts<'_> {
         let mut path_and_query = uri::escape_path(self.path);
         if !self.raw_query.is_empty() {
             path_and_query.push('?');
-            path_and_query.push_str(&uri::escape_invalid_uri_bytes(&self.raw_query));
+            path_and_query.push_str(&self.raw_query);
         }
         let path_and_query = path_and_query
             .parse::<PathAndQuery>()
