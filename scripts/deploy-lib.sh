@@ -86,9 +86,9 @@ load_stage() {
   local stage="$1" stages_dir="$2" out assignments
   mkdir -p "$DEPLOY_DIR/$stage"
   out="$DEPLOY_DIR/$stage/describe.json"
-  infra describe --stage "$stage" --stages-dir "$stages_dir" >"$out.tmp" || { rm -f "$out.tmp"; return 1; }
+  assignments="$(infra describe --stage "$stage" --stages-dir "$stages_dir" --format shell --json-out "$out.tmp")" \
+    || { rm -f "$out.tmp"; return 1; }
   mv "$out.tmp" "$out"
-  assignments="$(infra describe --stage "$stage" --stages-dir "$stages_dir" --format shell)" || return 1
   eval "$assignments"
   DESCRIBE_JSON="$out"
 }

@@ -50,122 +50,142 @@ stage="$STAGE_ARG" stages_dir="$STAGES_DIR_ARG"
 started=$SECONDS
 nothing_changed="Nothing was changed."
 
-step "Stage $stage: checking the stage file"
-emulated_local=0
-if [[ "$stage" == local && -z "$stages_dir" ]]; then
-  emulated_local=1
-fi
-load_stage "$stage" "${stages_dir:-$DEFAULT_STAGES_DIR}" || die "stage ${stage@Q} cannot be deployed: its stage file is missing or invalid (above). $nothing_changed"
-note "$STAGE_FILE: stack $STACK in account $ACCOUNT, region $REGION, $URL"
+# The phases, in the order the bottom of this file runs them. Each sets the globals the next
+# ones read (STACK, BUCKET, zip, key, template, change_set, ...) and dies, saying what was left
+# unchanged, when it cannot go on.
 
-if ((emulated_local)); then
-  step "Stage local: the MiniStack emulator on 127.0.0.1:$MINISTACK_PORT (no AWS account involved)"
-  "$ROOT/scripts/ministack.sh" start --port "$MINISTACK_PORT" --region "$REGION" --account "$ACCOUNT"
-  stages_dir="$DEPLOY_DIR/local/stages"
-  "$ROOT/scripts/ministack.sh" seed --port "$MINISTACK_PORT" --stage local --out "$stages_dir"
-  use_ministack "$MINISTACK_PORT"
-  load_stage local "$stages_dir" || die "the seeded copy of the local stage is invalid (above)"
-fi
-stages_dir="${stages_dir:-$DEFAULT_STAGES_DIR}"
-
-step "Checking AWS access"
-[[ -z "${AWS_ENDPOINT_URL:-}" ]] || export AWS_ENDPOINT_URL="${AWS_ENDPOINT_URL%/}"
-resolve_aws_cli
-note "AWS CLI: $("$AWS_BIN" --version 2>&1 | head -n1)"
-emulator=0
-if on_ministack; then
-  emulator=1
-  note "endpoint: $AWS_ENDPOINT_URL (the MiniStack emulator, not AWS)"
-  emulator_region="$(ministack_region_of_endpoint)"
-  if [[ -n "$emulator_region" && "$emulator_region" != "$REGION" ]]; then
-    warn "this MiniStack was started for region $emulator_region; its load balancers answer HTTP only there, so the smoke test of a $REGION stack will fail"
+# Preflight 1: the stage file is valid; stage `local` gets its emulator, started and seeded.
+preflight_stage_file() {
+  step "Stage $stage: checking the stage file"
+  emulated_local=0
+  if [[ "$stage" == local && -z "$stages_dir" ]]; then
+    emulated_local=1
   fi
-elif [[ -n "${AWS_ENDPOINT_URL:-}" ]]; then
-  note "endpoint: $AWS_ENDPOINT_URL (from AWS_ENDPOINT_URL)"
-fi
-if ! identity="$(aws_cli sts get-caller-identity --query '[Account,Arn]' --output text 2>&1)"; then
-  die "no working AWS credentials: $(tail -n1 <<<"$identity")
+  load_stage "$stage" "${stages_dir:-$DEFAULT_STAGES_DIR}" || die "stage ${stage@Q} cannot be deployed: its stage file is missing or invalid (above). $nothing_changed"
+  note "$STAGE_FILE: stack $STACK in account $ACCOUNT, region $REGION, $URL"
+
+  if ((emulated_local)); then
+    step "Stage local: the MiniStack emulator on 127.0.0.1:$MINISTACK_PORT (no AWS account involved)"
+    "$ROOT/scripts/ministack.sh" start --port "$MINISTACK_PORT" --region "$REGION" --account "$ACCOUNT"
+    stages_dir="$DEPLOY_DIR/local/stages"
+    "$ROOT/scripts/ministack.sh" seed --port "$MINISTACK_PORT" --stage local --out "$stages_dir"
+    use_ministack "$MINISTACK_PORT"
+    load_stage local "$stages_dir" || die "the seeded copy of the local stage is invalid (above)"
+  fi
+  stages_dir="${stages_dir:-$DEFAULT_STAGES_DIR}"
+}
+
+# Preflight 2: working credentials for the stage's account (or the emulator's).
+preflight_aws_access() {
+  step "Checking AWS access"
+  [[ -z "${AWS_ENDPOINT_URL:-}" ]] || export AWS_ENDPOINT_URL="${AWS_ENDPOINT_URL%/}"
+  resolve_aws_cli
+  note "AWS CLI: $("$AWS_BIN" --version 2>&1 | head -n1)"
+  emulator=0
+  if on_ministack; then
+    emulator=1
+    note "endpoint: $AWS_ENDPOINT_URL (the MiniStack emulator, not AWS)"
+    emulator_region="$(ministack_region_of_endpoint)"
+    if [[ -n "$emulator_region" && "$emulator_region" != "$REGION" ]]; then
+      warn "this MiniStack was started for region $emulator_region; its load balancers answer HTTP only there, so the smoke test of a $REGION stack will fail"
+    fi
+  elif [[ -n "${AWS_ENDPOINT_URL:-}" ]]; then
+    note "endpoint: $AWS_ENDPOINT_URL (from AWS_ENDPOINT_URL)"
+  fi
+  if ! identity="$(aws_cli sts get-caller-identity --query '[Account,Arn]' --output text 2>&1)"; then
+    die "no working AWS credentials: $(tail -n1 <<<"$identity")
   Configure credentials for account $ACCOUNT (aws configure / AWS_PROFILE / AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY) and re-run. $nothing_changed"
-fi
-read -r caller_account caller_arn <<<"$identity"
-[[ "$caller_account" == "$ACCOUNT" ]] || die "the AWS credentials are for account $caller_account ($caller_arn), but stage $stage deploys to account $ACCOUNT ($STAGE_FILE): use credentials for $ACCOUNT. $nothing_changed"
-note "credentials: $caller_arn"
+  fi
+  read -r caller_account caller_arn <<<"$identity"
+  [[ "$caller_account" == "$ACCOUNT" ]] || die "the AWS credentials are for account $caller_account ($caller_arn), but stage $stage deploys to account $ACCOUNT ($STAGE_FILE): use credentials for $ACCOUNT. $nothing_changed"
+  note "credentials: $caller_arn"
+}
 
-# The account resources the stage names but does not own must exist before anything changes.
-# shellcheck disable=SC2016 # backquotes are JMESPath literals, not command substitution
-if ! cert="$(aws_cli acm describe-certificate --certificate-arn "$CERT_ARN" \
-  --query 'Certificate.[Status,DomainName,join(`,`,SubjectAlternativeNames || `[]`)]' --output text 2>&1)"; then
-  die "certificate_arn $CERT_ARN was not found in region $REGION ($(tail -n1 <<<"$cert")). An ALB uses ACM certificates of its own region only: request or import one for $DOMAIN in $REGION and put its ARN in $STAGE_FILE. $nothing_changed"
-fi
-read -r cert_status cert_domain cert_names <<<"$cert"
-[[ "$cert_status" == ISSUED ]] || die "certificate $CERT_ARN is $cert_status, not ISSUED: finish its validation first. $nothing_changed"
-infra check-certificate --stage "$stage" --stages-dir "$stages_dir" --names "$cert_domain,$cert_names" \
-  || die "certificate $CERT_ARN cannot serve this stage (above). $nothing_changed"
-if ! zone_name="$(aws_cli route53 get-hosted-zone --id "$ZONE_ID" --query HostedZone.Name --output text 2>&1)"; then
-  die "hosted_zone_id $ZONE_ID was not found ($(tail -n1 <<<"$zone_name")): use the id of the Route 53 zone that holds $DOMAIN. $nothing_changed"
-fi
-zone_name="${zone_name%.}"
-infra check-zone --stage "$stage" --stages-dir "$stages_dir" --zone "$zone_name" \
-  || die "hosted_zone_id $ZONE_ID cannot hold this stage's records (above). $nothing_changed"
-# A record the stack would create but did not make (the old site's) would fail the deploy half-way.
-if ! existing_types="$(aws_cli route53 list-resource-record-sets --hosted-zone-id "$ZONE_ID" \
-  --query "ResourceRecordSets[?Name=='$SITE_HOST.'].Type" --output text 2>&1)"; then
-  die "the records of zone $ZONE_ID cannot be listed: $(tail -n1 <<<"$existing_types"). $nothing_changed"
-fi
-owned_records="$(aws_cli cloudformation describe-stack-resources --stack-name "$STACK" \
-  --query "StackResources[?ResourceType=='AWS::Route53::RecordSet'].PhysicalResourceId" --output text 2>/dev/null || true)"
-infra check-records --stage "$stage" --stages-dir "$stages_dir" --existing "$existing_types" --owned "$owned_records" \
-  || die "stage $stage cannot take over $SITE_HOST's DNS record (above). $nothing_changed"
-note "DNS: $DNS_PLAN"
-read -r -a subnets <<<"$SUBNET_IDS"
-if ! subnet_facts="$(aws_cli ec2 describe-subnets --subnet-ids "${subnets[@]}" --query 'Subnets[].[SubnetId,VpcId,AvailabilityZone]' --output text 2>&1)"; then
-  die "network.subnet_ids: $(tail -n1 <<<"$subnet_facts") in region $REGION. $nothing_changed"
-fi
-while read -r subnet vpc _; do
-  [[ "$vpc" == "$VPC_ID" ]] || die "subnet $subnet is in $vpc, not in network.vpc_id $VPC_ID. $nothing_changed"
-done <<<"$subnet_facts"
-(($(awk '{print $3}' <<<"$subnet_facts" | sort -u | wc -l) >= 2)) || die "network.subnet_ids are all in one availability zone; an ALB needs two or more. $nothing_changed"
-if [[ -n "$ALARM_TOPIC" ]] && ! aws_cli sns get-topic-attributes --topic-arn "$ALARM_TOPIC" >/dev/null 2>&1; then
-  die "alarms.sns_topic_arn $ALARM_TOPIC does not exist. $nothing_changed"
-fi
-if [[ -n "$ACCESS_LOG_BUCKET" ]] && ! aws_cli s3api head-bucket --bucket "$ACCESS_LOG_BUCKET" >/dev/null 2>&1; then
-  die "load_balancer.access_log_bucket $ACCESS_LOG_BUCKET does not exist or is not yours. $nothing_changed"
-fi
-note "certificate ISSUED for $DOMAIN, zone $zone_name, ${#subnets[@]} subnets in $VPC_ID"
+# Preflight 3: the account resources the stage names but does not own exist, and fit it
+# (certificate names, zone, DNS records it would take over, subnets, topic, log bucket).
+preflight_account_resources() {
+  # shellcheck disable=SC2016 # backquotes are JMESPath literals, not command substitution
+  if ! cert="$(aws_cli acm describe-certificate --certificate-arn "$CERT_ARN" \
+    --query 'Certificate.[Status,DomainName,join(`,`,SubjectAlternativeNames || `[]`)]' --output text 2>&1)"; then
+    die "certificate_arn $CERT_ARN was not found in region $REGION ($(tail -n1 <<<"$cert")). An ALB uses ACM certificates of its own region only: request or import one for $DOMAIN in $REGION and put its ARN in $STAGE_FILE. $nothing_changed"
+  fi
+  read -r cert_status cert_domain cert_names <<<"$cert"
+  [[ "$cert_status" == ISSUED ]] || die "certificate $CERT_ARN is $cert_status, not ISSUED: finish its validation first. $nothing_changed"
+  infra check-certificate --stage "$stage" --stages-dir "$stages_dir" --names "$cert_domain,$cert_names" \
+    || die "certificate $CERT_ARN cannot serve this stage (above). $nothing_changed"
+  if ! zone_name="$(aws_cli route53 get-hosted-zone --id "$ZONE_ID" --query HostedZone.Name --output text 2>&1)"; then
+    die "hosted_zone_id $ZONE_ID was not found ($(tail -n1 <<<"$zone_name")): use the id of the Route 53 zone that holds $DOMAIN. $nothing_changed"
+  fi
+  zone_name="${zone_name%.}"
+  infra check-zone --stage "$stage" --stages-dir "$stages_dir" --zone "$zone_name" \
+    || die "hosted_zone_id $ZONE_ID cannot hold this stage's records (above). $nothing_changed"
+  # A record the stack would create but did not make (the old site's) would fail the deploy half-way.
+  if ! existing_types="$(aws_cli route53 list-resource-record-sets --hosted-zone-id "$ZONE_ID" \
+    --query "ResourceRecordSets[?Name=='$SITE_HOST.'].Type" --output text 2>&1)"; then
+    die "the records of zone $ZONE_ID cannot be listed: $(tail -n1 <<<"$existing_types"). $nothing_changed"
+  fi
+  owned_records="$(aws_cli cloudformation describe-stack-resources --stack-name "$STACK" \
+    --query "StackResources[?ResourceType=='AWS::Route53::RecordSet'].PhysicalResourceId" --output text 2>/dev/null || true)"
+  infra check-records --stage "$stage" --stages-dir "$stages_dir" --existing "$existing_types" --owned "$owned_records" \
+    || die "stage $stage cannot take over $SITE_HOST's DNS record (above). $nothing_changed"
+  note "DNS: $DNS_PLAN"
+  read -r -a subnets <<<"$SUBNET_IDS"
+  if ! subnet_facts="$(aws_cli ec2 describe-subnets --subnet-ids "${subnets[@]}" --query 'Subnets[].[SubnetId,VpcId,AvailabilityZone]' --output text 2>&1)"; then
+    die "network.subnet_ids: $(tail -n1 <<<"$subnet_facts") in region $REGION. $nothing_changed"
+  fi
+  while read -r subnet vpc _; do
+    [[ "$vpc" == "$VPC_ID" ]] || die "subnet $subnet is in $vpc, not in network.vpc_id $VPC_ID. $nothing_changed"
+  done <<<"$subnet_facts"
+  (($(awk '{print $3}' <<<"$subnet_facts" | sort -u | wc -l) >= 2)) || die "network.subnet_ids are all in one availability zone; an ALB needs two or more. $nothing_changed"
+  if [[ -n "$ALARM_TOPIC" ]] && ! aws_cli sns get-topic-attributes --topic-arn "$ALARM_TOPIC" >/dev/null 2>&1; then
+    die "alarms.sns_topic_arn $ALARM_TOPIC does not exist. $nothing_changed"
+  fi
+  if [[ -n "$ACCESS_LOG_BUCKET" ]] && ! aws_cli s3api head-bucket --bucket "$ACCESS_LOG_BUCKET" >/dev/null 2>&1; then
+    die "load_balancer.access_log_bucket $ACCESS_LOG_BUCKET does not exist or is not yours. $nothing_changed"
+  fi
+  note "certificate ISSUED for $DOMAIN, zone $zone_name, ${#subnets[@]} subnets in $VPC_ID"
+}
 
-# MiniStack runs `bootstrap` as a process on this machine: it needs this machine's architecture.
-build_arch="$ARCH"
-if ((emulator)); then
-  build_arch="$(host_arch)"
-  [[ "$build_arch" == "$ARCH" ]] || note "building for $build_arch (this machine) instead of the stage's $ARCH: the emulator runs bootstrap as a local process"
-fi
+# Build: the zip (or the one given with --zip), checked; its sha256 names the artifact.
+build_zip() {
+  # MiniStack runs `bootstrap` as a process on this machine: it needs this machine's architecture.
+  build_arch="$ARCH"
+  if ((emulator)); then
+    build_arch="$(host_arch)"
+    [[ "$build_arch" == "$ARCH" ]] || note "building for $build_arch (this machine) instead of the stage's $ARCH: the emulator runs bootstrap as a local process"
+  fi
 
-if [[ -n "$zip" ]]; then
-  step "Using the zip $zip (no build)"
-else
-  step "Building for $build_arch"
-  "$ROOT/scripts/build.sh" --arch "$build_arch" || die "the build failed (above). $nothing_changed"
-  zip="$ROOT/target/lambda/$build_arch/bootstrap/bootstrap.zip"
-fi
-facts="$(infra zip-check --zip "$zip" --arch "$build_arch")" || die "$zip cannot be deployed (above). $nothing_changed"
-eval "$facts"
-key="$STACK/$ZIP_SHA256.zip"
-note "zip $(awk -v b="$ZIP_BYTES" 'BEGIN { printf "%.2f MiB", b / 1048576 }'), artifact s3://$BUCKET/$key"
+  if [[ -n "$zip" ]]; then
+    step "Using the zip $zip (no build)"
+  else
+    step "Building for $build_arch"
+    "$ROOT/scripts/build.sh" --arch "$build_arch" || die "the build failed (above). $nothing_changed"
+    zip="$ROOT/target/lambda/$build_arch/bootstrap/bootstrap.zip"
+  fi
+  facts="$(infra zip-check --zip "$zip" --arch "$build_arch")" || die "$zip cannot be deployed (above). $nothing_changed"
+  eval "$facts"
+  key="$STACK/$ZIP_SHA256.zip"
+  note "zip $(awk -v b="$ZIP_BYTES" 'BEGIN { printf "%.2f MiB", b / 1048576 }'), artifact s3://$BUCKET/$key"
+}
 
 # Deletes an artifact stack whose creation failed (it holds no bucket), so nothing is left.
 delete_failed_artifact_stack() {
   delete_stack "$ARTIFACT_STACK" 600 >/dev/null || die "could not delete the failed stack $ARTIFACT_STACK (above)"
 }
 
-step "Synthesizing the template (infra)"
-work="$DEPLOY_DIR/$stage"
-mkdir -p "$work"
-template="$work/template.json"
-infra synth --stage "$stage" --stages-dir "$stages_dir" --out "$template"
-template_bytes=$(file_bytes "$template")
-note "${template#"$ROOT/"} ($template_bytes bytes)"
+# Synthesize: the stage's template (infra).
+synthesize() {
+  step "Synthesizing the template (infra)"
+  work="$DEPLOY_DIR/$stage"
+  mkdir -p "$work"
+  template="$work/template.json"
+  infra synth --stage "$stage" --stages-dir "$stages_dir" --out "$template"
+  template_bytes=$(file_bytes "$template")
+  note "${template#"$ROOT/"} ($template_bytes bytes)"
+}
 
-if ((!dry_run)); then
+# Publish: the artifact bucket's stack created or updated, the zip uploaded under its sha256.
+publish() {
   step "Artifact bucket $BUCKET (stack $ARTIFACT_STACK)"
   infra synth --artifacts --stage "$stage" --stages-dir "$stages_dir" --out "$work/artifacts.json"
   artifact_status="$(stack_status "$ARTIFACT_STACK")" || die "the artifact stack's status is unknown (above). $nothing_changed"
@@ -197,33 +217,40 @@ if ((!dry_run)); then
     [[ "$uploaded" == "$ZIP_BYTES" ]] || die "upload of s3://$BUCKET/$key is $uploaded bytes, expected $ZIP_BYTES"
     note "uploaded s3://$BUCKET/$key"
   fi
-fi
+}
 
-template_args=(--template-body "file://$template")
-if ((template_bytes > TEMPLATE_BODY_LIMIT)); then
-  ((!dry_run)) || aws_cli s3api head-bucket --bucket "$BUCKET" >/dev/null 2>&1 \
-    || die "the template is over CloudFormation's ${TEMPLATE_BODY_LIMIT}-byte inline limit and the artifact bucket does not exist yet: deploy once without --dry-run"
-  template_key="$STACK/templates/$(sha256_hex <"$template").json"
-  ((dry_run)) || aws_cli s3api put-object --bucket "$BUCKET" --key "$template_key" --body "$template" >/dev/null
-  template_args=(--template-url "$BUCKET_URL/$template_key")
-fi
+# Where CloudFormation reads the template: inline, or from the bucket when it is too big.
+template_location() {
+  template_args=(--template-body "file://$template")
+  if ((template_bytes > TEMPLATE_BODY_LIMIT)); then
+    ((!dry_run)) || aws_cli s3api head-bucket --bucket "$BUCKET" >/dev/null 2>&1 \
+      || die "the template is over CloudFormation's ${TEMPLATE_BODY_LIMIT}-byte inline limit and the artifact bucket does not exist yet: deploy once without --dry-run"
+    template_key="$STACK/templates/$(sha256_hex <"$template").json"
+    ((dry_run)) || aws_cli s3api put-object --bucket "$BUCKET" --key "$template_key" --body "$template" >/dev/null
+    template_args=(--template-url "$BUCKET_URL/$template_key")
+  fi
+}
 
-step "Change set for stack $STACK"
-stack_status="$(stack_status "$STACK")" || die "the stack's status is unknown (above). $nothing_changed"
-case "$stack_status" in
-  NONE | REVIEW_IN_PROGRESS) change_set_type=CREATE ;;
-  ROLLBACK_COMPLETE | ROLLBACK_FAILED | DELETE_FAILED)
-    die "stack $STACK is $stack_status: its first deploy failed and nothing serves from it. Delete it (scripts/destroy.sh $stage) and deploy again. $nothing_changed" ;;
-  *_IN_PROGRESS) die "stack $STACK is $stack_status: another deploy or delete is running; wait for it. $nothing_changed" ;;
-  *) change_set_type=UPDATE ;;
-esac
-note "stack is ${stack_status/NONE/new}: change set of type $change_set_type"
-change_set="deploy-$(date -u +%Y%m%d-%H%M%S)-${ZIP_SHA256:0:12}"
-read -r -a capabilities <<<"$CAPABILITIES"
-aws_cli cloudformation create-change-set --stack-name "$STACK" --change-set-name "$change_set" \
-  --change-set-type "$change_set_type" "${template_args[@]}" \
-  --parameters "ParameterKey=$PARAM_BUCKET,ParameterValue=$BUCKET" "ParameterKey=$PARAM_KEY,ParameterValue=$key" \
-  --capabilities "${capabilities[@]}" --description "scripts/deploy.sh $stage: $key" >/dev/null
+# Change set: created and waited for; up_to_date=1 when it holds no change (then discarded).
+create_change_set() {
+  step "Change set for stack $STACK"
+  stack_status="$(stack_status "$STACK")" || die "the stack's status is unknown (above). $nothing_changed"
+  case "$stack_status" in
+    NONE | REVIEW_IN_PROGRESS) change_set_type=CREATE ;;
+    ROLLBACK_COMPLETE | ROLLBACK_FAILED | DELETE_FAILED)
+      die "stack $STACK is $stack_status: its first deploy failed and nothing serves from it. Delete it (scripts/destroy.sh $stage) and deploy again. $nothing_changed" ;;
+    *_IN_PROGRESS) die "stack $STACK is $stack_status: another deploy or delete is running; wait for it. $nothing_changed" ;;
+    *) change_set_type=UPDATE ;;
+  esac
+  note "stack is ${stack_status/NONE/new}: change set of type $change_set_type"
+  change_set="deploy-$(date -u +%Y%m%d-%H%M%S)-${ZIP_SHA256:0:12}"
+  read -r -a capabilities <<<"$CAPABILITIES"
+  aws_cli cloudformation create-change-set --stack-name "$STACK" --change-set-name "$change_set" \
+    --change-set-type "$change_set_type" "${template_args[@]}" \
+    --parameters "ParameterKey=$PARAM_BUCKET,ParameterValue=$BUCKET" "ParameterKey=$PARAM_KEY,ParameterValue=$key" \
+    --capabilities "${capabilities[@]}" --description "scripts/deploy.sh $stage: $key" >/dev/null
+  wait_for_change_set
+}
 
 # Removes the change set, and the empty stack a CREATE change set leaves behind.
 discard_change_set() {
@@ -237,36 +264,38 @@ discard_change_set() {
   fi
 }
 
-deadline=$((SECONDS + CHANGE_SET_TIMEOUT_SECONDS))
-while :; do
-  IFS=$'\t' read -r cs_status cs_reason < <(aws_cli cloudformation describe-change-set --stack-name "$STACK" \
-    --change-set-name "$change_set" --query '[Status,StatusReason]' --output text || true) || true
-  case "$cs_status" in
-    CREATE_COMPLETE) break ;;
-    FAILED)
-      if [[ "$cs_reason" == *"didn't contain changes"* || "$cs_reason" == *"No updates are to be performed"* ]]; then
+# Waits until the change set is ready, or discards it and stops.
+wait_for_change_set() {
+  local deadline=$((SECONDS + CHANGE_SET_TIMEOUT_SECONDS)) cs_status cs_reason
+  up_to_date=0
+  while :; do
+    IFS=$'\t' read -r cs_status cs_reason < <(aws_cli cloudformation describe-change-set --stack-name "$STACK" \
+      --change-set-name "$change_set" --query '[Status,StatusReason]' --output text || true) || true
+    case "$cs_status" in
+      CREATE_COMPLETE) break ;;
+      FAILED)
+        if [[ "$cs_reason" == *"didn't contain changes"* || "$cs_reason" == *"No updates are to be performed"* ]]; then
+          discard_change_set
+          step "No changes: stack $STACK already runs this template with s3://$BUCKET/$key"
+          up_to_date=1
+          break
+        fi
         discard_change_set
-        step "No changes: stack $STACK already runs this template with s3://$BUCKET/$key"
-        up_to_date=1
-        break
-      fi
-      discard_change_set
-      die "CloudFormation refused the change set: $cs_reason. $nothing_changed" ;;
-  esac
-  ((SECONDS < deadline)) || { discard_change_set; die "the change set was not ready within ${CHANGE_SET_TIMEOUT_SECONDS}s. $nothing_changed"; }
-  sleep 1
-done
+        die "CloudFormation refused the change set: $cs_reason. $nothing_changed" ;;
+    esac
+    ((SECONDS < deadline)) || { discard_change_set; die "the change set was not ready within ${CHANGE_SET_TIMEOUT_SECONDS}s. $nothing_changed"; }
+    sleep 1
+  done
+}
 
-if [[ -z "${up_to_date:-}" ]]; then
+# Shows what the change set will do.
+show_change_set() {
   aws_cli cloudformation describe-change-set --stack-name "$STACK" --change-set-name "$change_set" --output json \
     | infra change-table
+}
 
-  if ((dry_run)); then
-    discard_change_set
-    step "Dry run: the change set above was deleted; nothing was uploaded or changed ($((SECONDS - started))s)"
-    exit 0
-  fi
-
+# Execute: the change set runs while its events print; a failure says what still serves.
+execute_change_set() {
   step "Deploying stack $STACK (events as they happen)"
   mark_stack_events_seen "$STACK"
   aws_cli cloudformation execute-change-set --stack-name "$STACK" --change-set-name "$change_set"
@@ -283,29 +312,51 @@ if [[ -z "${up_to_date:-}" ]]; then
       die "stack $STACK ended $stack_status: it needs attention in the CloudFormation console (for UPDATE_ROLLBACK_FAILED: continue-update-rollback). Cause: ${failure:-see the events above}" ;;
   esac
   step "Stack $STACK is $stack_status"
-fi
+}
 
-if ((emulator)); then
-  "$ROOT/scripts/ministack.sh" register-targets --port "${AWS_ENDPOINT_URL##*:}" --stack "$STACK" --region "$REGION"
-fi
-
-step "Outputs"
-aws_cli cloudformation describe-stacks --stack-name "$STACK" --query 'Stacks[0].Outputs[].[OutputKey,OutputValue]' --output text \
-  | sort | while IFS=$'\t' read -r name value; do printf '    %-22s %s\n' "$name" "$value"; done
-printf '    %-22s %s\n' "Dashboard" "https://$REGION.console.aws.amazon.com/cloudwatch/home?region=$REGION#dashboards/dashboard/$DASHBOARD"
-printf '    %-22s %s\n' "Artifact" "s3://$BUCKET/$key"
-
-step "Smoke test"
-"$ROOT/scripts/smoke.sh" "$stage" --stages-dir "$stages_dir" \
-  || die "stack $STACK is deployed, but the smoke test FAILED (above): the new version is live. Deploy the previous version to go back"
-
-step "Deployed $stage in $((SECONDS - started))s: $URL"
-if ((emulator)); then
-  lb_dns="$(aws_cli cloudformation describe-stacks --stack-name "$STACK" \
-    --query "Stacks[0].Outputs[?OutputKey=='LoadBalancerDnsName'].OutputValue | [0]" --output text)"
-  echo "On MiniStack the load balancer answers on its gateway, by Host header (:443 reaches the function):"
-  echo "    curl -H 'Host: $lb_dns:443' ${AWS_ENDPOINT_URL%/}/"
-  if ((emulated_local)); then
-    echo "The emulator keeps running: scripts/destroy.sh local --yes deletes the stack, scripts/ministack.sh stop ends it."
+# Verify: the outputs printed, the smoke test run against the stage's URL.
+verify() {
+  if ((emulator)); then
+    "$ROOT/scripts/ministack.sh" register-targets --port "${AWS_ENDPOINT_URL##*:}" --stack "$STACK" --region "$REGION"
   fi
+
+  step "Outputs"
+  aws_cli cloudformation describe-stacks --stack-name "$STACK" --query 'Stacks[0].Outputs[].[OutputKey,OutputValue]' --output text \
+    | sort | while IFS=$'\t' read -r name value; do printf '    %-22s %s\n' "$name" "$value"; done
+  printf '    %-22s %s\n' "Dashboard" "https://$REGION.console.aws.amazon.com/cloudwatch/home?region=$REGION#dashboards/dashboard/$DASHBOARD"
+  printf '    %-22s %s\n' "Artifact" "s3://$BUCKET/$key"
+
+  step "Smoke test"
+  "$ROOT/scripts/smoke.sh" "$stage" --stages-dir "$stages_dir" \
+    || die "stack $STACK is deployed, but the smoke test FAILED (above): the new version is live. Deploy the previous version to go back"
+
+  step "Deployed $stage in $((SECONDS - started))s: $URL"
+  if ((emulator)); then
+    lb_dns="$(aws_cli cloudformation describe-stacks --stack-name "$STACK" \
+      --query "Stacks[0].Outputs[?OutputKey=='LoadBalancerDnsName'].OutputValue | [0]" --output text)"
+    echo "On MiniStack the load balancer answers on its gateway, by Host header (:443 reaches the function):"
+    echo "    curl -H 'Host: $lb_dns:443' ${AWS_ENDPOINT_URL%/}/"
+    if ((emulated_local)); then
+      echo "The emulator keeps running: scripts/destroy.sh local --yes deletes the stack, scripts/ministack.sh stop ends it."
+    fi
+  fi
+}
+
+preflight_stage_file
+preflight_aws_access
+preflight_account_resources
+build_zip
+synthesize
+((dry_run)) || publish
+template_location
+create_change_set
+if ((!up_to_date)); then
+  show_change_set
+  if ((dry_run)); then
+    discard_change_set
+    step "Dry run: the change set above was deleted; nothing was uploaded or changed ($((SECONDS - started))s)"
+    exit 0
+  fi
+  execute_change_set
 fi
+verify

@@ -230,6 +230,8 @@ fn describe_names_the_account_resources_a_deploy_checks_first() {
 #[test]
 fn describe_as_shell_evaluates_to_the_same_facts_as_the_json() {
     let described = describe_fixture("production");
+    let json_out =
+        std::env::temp_dir().join(format!("infra-cli-describe-{}.json", std::process::id()));
     let args = [
         "describe",
         "--stage",
@@ -238,8 +240,15 @@ fn describe_as_shell_evaluates_to_the_same_facts_as_the_json() {
         FIXTURES_DIR,
         "--format",
         "shell",
+        "--json-out",
+        json_out.to_str().unwrap(),
     ];
     let assignments = String::from_utf8(stdout_of(&args)).unwrap();
+    // One call gives the scripts both forms: the file holds the same JSON `describe` prints.
+    let written: Value =
+        serde_json::from_str(&std::fs::read_to_string(&json_out).unwrap()).unwrap();
+    std::fs::remove_file(&json_out).unwrap();
+    assert_eq!(written, described);
     let script = format!(
         "{assignments}\nprintf '%s|%s|%s|%s' \"$STACK\" \"$DOMAIN\" \"$SUBNET_IDS\" \"$CAPABILITIES\""
     );

@@ -22,10 +22,11 @@ commands:
   synth --stage STAGE [--artifacts] [--out FILE]
                                     the stage's CloudFormation template (JSON), to stdout or
                                     FILE; with --artifacts, its artifact bucket stack's
-  describe --stage STAGE [--format json|shell]
+  describe --stage STAGE [--format json|shell] [--json-out FILE]
                                     what a deploy script needs (stack name, region, artifact
                                     bucket, parameter names, the account resources it checks
-                                    first, ...) as JSON, or as NAME='value' lines to eval
+                                    first, ...) as JSON, or as NAME='value' lines to eval;
+                                    --json-out also writes the JSON to FILE (one call for both)
   stack-name --stage STAGE          the stage's stack name
   stages                            the stages there are, one per line
   check-certificate --stage STAGE --names NAMES
@@ -71,6 +72,8 @@ pub enum Command {
     Describe {
         /// JSON, or shell assignments.
         format: Format,
+        /// A file that gets the JSON too.
+        json_out: Option<PathBuf>,
     },
     /// Print the stack name.
     StackName,
@@ -211,6 +214,7 @@ pub fn parse_args(args: &[String]) -> Result<Invocation, CliError> {
     let mut out = None;
     let mut artifacts = false;
     let mut format = None;
+    let mut json_out = None;
     let mut names = None;
     let mut zone = None;
     let mut existing = None;
@@ -249,6 +253,7 @@ pub fn parse_args(args: &[String]) -> Result<Invocation, CliError> {
                     }
                 })
             }
+            "--json-out" => json_out = Some(PathBuf::from(value("--json-out")?)),
             "--names" => names = Some(value("--names")?),
             "--zone" => zone = Some(value("--zone")?),
             "--existing" => existing = Some(value("--existing")?),
@@ -276,6 +281,7 @@ pub fn parse_args(args: &[String]) -> Result<Invocation, CliError> {
         },
         Some("describe") => Command::Describe {
             format: format.take().unwrap_or_default(),
+            json_out: json_out.take(),
         },
         Some("stack-name") => Command::StackName,
         Some("check-certificate") => Command::CheckCertificate {
@@ -320,6 +326,7 @@ pub fn parse_args(args: &[String]) -> Result<Invocation, CliError> {
         (text.is_some(), "--text", "zip-add"),
         (artifacts, "--artifacts", "synth"),
         (format.is_some(), "--format", "describe"),
+        (json_out.is_some(), "--json-out", "describe"),
         (names.is_some(), "--names", "check-certificate"),
         (zone.is_some(), "--zone", "check-zone"),
         (existing.is_some(), "--existing", "check-records"),
@@ -380,15 +387,17 @@ pub fn run(args: &[String], stdout: &mut dyn Write) -> Result<(), CliError> {
             )
         }
         Command::StackName => write_stdout(stdout, &format!("{}\n", load()?.names.stack)),
-        Command::Describe {
-            format: Format::Json,
-        } => write_stdout(
-            stdout,
-            &format!("{}\n", to_canonical_json(&describe(&load()?), true)),
-        ),
-        Command::Describe {
-            format: Format::Shell,
-        } => write_stdout(stdout, &shell_assignments(&load()?)),
+        Command::Describe { format, json_out } => {
+            let stage = load()?;
+            let json = format!("{}\n", to_canonical_json(&describe(&stage), true));
+            if let Some(path) = json_out {
+                write_file(path, &json)?;
+            }
+            match format {
+                Format::Json => write_stdout(stdout, &json),
+                Format::Shell => write_stdout(stdout, &shell_assignments(&stage)),
+            }
+        }
         // Every host name the stage answers at, now or after the cut-over.
         Command::CheckCertificate { names } => load()?
             .host_names()

@@ -47,6 +47,12 @@ fn usage_errors() {
             .starts_with("--out only")
     );
     assert!(
+        parse(&["synth", "--stage", "x", "--json-out", "f"])
+            .unwrap_err()
+            .to_string()
+            .starts_with("--json-out only goes with describe")
+    );
+    assert!(
         parse(&["deploy"])
             .unwrap_err()
             .to_string()
