@@ -40,6 +40,7 @@ pub struct AlbResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub multi_value_headers: Option<IndexMap<String, Vec<String>>>,
     /// The body: text as is, anything else base64.
+    #[serde(serialize_with = "crate::alb::body::serialize_body")]
     pub body: String,
     /// Whether `body` is base64.
     pub is_base64_encoded: bool,
