@@ -37,12 +37,7 @@ impl AlbHandler {
     pub async fn handle(&self, event: &[u8], request_id: &str) -> AlbResponse {
         let started = Instant::now();
         match AlbEvent::from_json(event) {
-            // Only a malformed event needs the second, lenient parse for its mode.
-            Err(error) => {
-                let response = refuse(&error, HeaderMode::of_raw_event(event), request_id);
-                LogFields::default().log(request_id, response.status_code, started);
-                response
-            }
+            Err(error) => refuse_event(&error, event, request_id, started),
             Ok(event) => {
                 let fields = LogFields {
                     method: event.http_method.clone(),
@@ -76,10 +71,7 @@ impl AlbHandler {
                 LambdaResponse::Http(self.handle_api::<HttpEvent>(event, request_id).await)
             }
             Err(error) => {
-                let started = Instant::now();
-                let response = refuse(&error, HeaderMode::of_raw_event(event), request_id);
-                LogFields::default().log(request_id, response.status_code, started);
-                LambdaResponse::Alb(response)
+                LambdaResponse::Alb(refuse_event(&error, event, request_id, Instant::now()))
             }
         }
     }
@@ -288,6 +280,19 @@ fn fit_cap(
             "the response was over {limit} and answered with 502 instead"
         ),
     }
+    response
+}
+
+/// The 400 answer to an event that could not be parsed, in the header mode its raw JSON
+/// suggests (only such an event needs that second, lenient look), logged as its request line.
+fn refuse_event(
+    error: &EventError,
+    event: &[u8],
+    request_id: &str,
+    started: Instant,
+) -> AlbResponse {
+    let response = refuse(error, HeaderMode::of_raw_event(event), request_id);
+    LogFields::default().log(request_id, response.status_code, started);
     response
 }
 

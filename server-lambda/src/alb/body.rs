@@ -5,22 +5,12 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde::ser::{SerializeStruct as _, Serializer};
 
-/// Whether a body travels base64-encoded: anything with a `content-encoding`, any content type
-/// ALB does not treat as text, and any bytes that are not UTF-8.
-pub fn needs_base64(
-    content_type: Option<&str>,
-    content_encoding: Option<&str>,
-    bytes: &[u8],
-) -> bool {
-    if content_encoding.is_some_and(|encoding| !encoding.trim().is_empty()) {
-        return true;
-    }
-    if let Some(content_type) = content_type
-        && !is_text_content_type(content_type)
-    {
-        return true;
-    }
-    std::str::from_utf8(bytes).is_err()
+/// Whether the headers alone send a body base64-encoded: any `content-encoding`, and any
+/// content type ALB does not treat as text. (Bytes that are not UTF-8 go base64 too; `encode`
+/// finds those while it copies them.)
+fn headers_need_base64(content_type: Option<&str>, content_encoding: Option<&str>) -> bool {
+    content_encoding.is_some_and(|encoding| !encoding.trim().is_empty())
+        || content_type.is_some_and(|content_type| !is_text_content_type(content_type))
 }
 
 /// The content types ALB passes as plain text.
@@ -38,13 +28,15 @@ pub fn is_text_content_type(content_type: &str) -> bool {
         )
 }
 
-/// Encodes a body for the JSON: (body, isBase64Encoded). Text stays byte-exact.
+/// Encodes a body for the JSON: (body, isBase64Encoded). Base64 for anything with a
+/// `content-encoding`, a content type ALB does not treat as text, or bytes that are not UTF-8;
+/// text stays byte-exact.
 pub fn encode(
     content_type: Option<&str>,
     content_encoding: Option<&str>,
     bytes: &[u8],
 ) -> (String, bool) {
-    if needs_base64(content_type, content_encoding, b"") {
+    if headers_need_base64(content_type, content_encoding) {
         return (encode_base64(bytes), true);
     }
     // The UTF-8 check and the copy in one pass over the body.
@@ -83,7 +75,7 @@ pub fn serialize_body<S: Serializer>(body: &str, serializer: S) -> Result<S::Ok,
 }
 
 /// `text` as a JSON string literal, quotes included, byte for byte as serde_json writes it.
-pub fn json_string(text: &str) -> String {
+fn json_string(text: &str) -> String {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len() + bytes.len() / 8 + 2);
     out.push(b'"');
@@ -152,6 +144,15 @@ fn escape_mask(word: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Whether `encode` sends the body base64-encoded.
+    fn needs_base64(
+        content_type: Option<&str>,
+        content_encoding: Option<&str>,
+        bytes: &[u8],
+    ) -> bool {
+        encode(content_type, content_encoding, bytes).1
+    }
 
     #[test]
     fn form_bodies_are_base64_like_alb_sends_them() {
