@@ -128,12 +128,11 @@ seed() {
   [[ -n "$stage" && -n "$out" ]] || die "ministack.sh seed needs --stage and --out"
   ministack_up "$port" || die "MiniStack is not running on $endpoint: scripts/ministack.sh start --port $port"
   ensure_aws_tools
-  load_stage "$stage" "$stages_dir" || die "stage $stage cannot be read (above)"
   # The seeded ids replace the stage file's; every other value is copied from it.
   echo "seeding MiniStack $endpoint for stage $stage (what a real account already has):"
   local seeded sets=() assignment
-  seeded="$("$AWS_VENV/bin/python" "$ROOT/scripts/ministack_seed.py" "$endpoint" "$DESCRIBE_JSON")" \
-    || die "seeding MiniStack on $endpoint failed (above)"
+  seeded="$(infra emulator seed --endpoint "$endpoint" --aws-cli "$AWS_VENV/bin/aws" --stage "$stage" --stages-dir "$stages_dir")" \
+    || die "seeding MiniStack on $endpoint for stage $stage failed (above)"
   while IFS= read -r assignment; do sets+=(--set "$assignment"); done <<<"$seeded"
   infra stage-copy --stage "$stage" --stages-dir "$stages_dir" --out "$out/$stage.toml" "${sets[@]}" "${overrides[@]}"
   note "stage file for the emulator: ${out#"$ROOT/"}/$stage.toml"

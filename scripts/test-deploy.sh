@@ -11,8 +11,8 @@
 #     stage, a missing and an invalid value, a certificate in another region and one that does
 #     not exist, no credentials, another account's credentials, no aws CLI, a build failure
 #  2. migrate and production deployed side by side through scripts/deploy.sh (smoke included)
-#  3. their resources (scripts/test_deploy_checks.py resources) and HTTP through the emulated
-#     ALB, served by the real bootstrap (... http)
+#  3. their resources (`infra emulator check-resources`) and HTTP through the emulated ALB,
+#     served by the real bootstrap (`infra emulator check-http`)
 #  4. a dry run on production changes nothing
 #  5. migrate updated (new code, new memory); production untouched
 #  6. a failing migrate update is rolled back and the previous version keeps serving; the same
@@ -77,7 +77,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+free_port() { infra emulator free-port; }
 
 # run NAME TIMEOUT CMD...: runs a step with a time limit, output to $LOGS/NAME.log.
 run() {
@@ -104,19 +104,23 @@ expect_refused() {
   grep -qF -- "$message" "$LOGS/$name.log" || { tail -n 20 "$LOGS/$name.log" >&2; fail "$name failed without saying: $message"; }
   ok "$name: $(grep -F -m1 -- "$message" "$LOGS/$name.log" | sed 's/^error: //' | cut -c1-150)"
 }
-# Python checks (botocore): their lines are printed, their count added.
+# The emulator's state, and its checks (`infra emulator`): their lines are printed, their
+# count added.
+state() { infra emulator "$1" --endpoint "$ENDPOINT" --aws-cli "$AWS_VENV/bin/aws" "${@:2}"; }
 checks() {
   local out
-  out="$("$AWS_VENV/bin/python" "$ROOT/scripts/test_deploy_checks.py" "$@")" || { printf '%s\n' "$out"; fail "checks $1 failed"; }
+  out="$(state "check-$1" "${@:2}")" || { printf '%s\n' "$out"; fail "checks $1 failed"; }
   printf '%s\n' "$out" | sed '$d'
   passed=$((passed + $(tail -n1 <<<"$out" | cut -d' ' -f1)))
 }
-state() { "$AWS_VENV/bin/python" "$ROOT/scripts/test_deploy_checks.py" "$@"; }
 same_state() {
   local now
-  now="$(state snapshot --endpoint "$ENDPOINT" --region "$REGION_UNDER_TEST")"
+  now="$(state snapshot --region "$REGION_UNDER_TEST")"
   [[ "$now" == "$BASELINE" ]] || fail "$1 changed the emulator: before $BASELINE, after $now"
 }
+# fact VARIABLE --stage S [--stages-dir D]: one of the stage's facts, by its shell name (`infra
+# describe --format shell`).
+fact() { (eval "$(infra describe "${@:2}" --format shell)" && printf '%s\n' "${!1}"); }
 
 step "Deploy e2e on MiniStack: tools"
 ensure_aws_tools
@@ -136,8 +140,7 @@ for version in v1 v2 v3; do
 done
 
 # The fixtures' region (migrate and production share it).
-REGION_UNDER_TEST="$(infra describe --stage migrate --stages-dir "$FIXTURES" \
-  | python3 -c 'import json, sys; print(json.load(sys.stdin)["region"])')"
+REGION_UNDER_TEST="$(fact REGION --stage migrate --stages-dir "$FIXTURES")"
 
 step "MiniStack for $REGION_UNDER_TEST (the fixtures' migrate and production side by side)"
 PORT="$(free_port)"
@@ -152,16 +155,14 @@ for stage in migrate production; do
     --set "account_id=\"$EMULATOR_ACCOUNT\""
 done
 copy() { infra stage-copy --stage migrate --stages-dir "$STAGES" --out "$1/migrate.toml" "${@:2}"; }
-describe() { infra describe --stage "$1" --stages-dir "${2:-$STAGES}" >"$WORK/$1.json"; echo "$WORK/$1.json"; }
-MIGRATE_JSON="$(describe migrate)"
-PRODUCTION_JSON="$(describe production)"
-fact() { python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"; }
+MIGRATE=(--stage migrate --stages-dir "$STAGES")
+PRODUCTION=(--stage production --stages-dir "$STAGES")
 # Every name the stacks create starts with the service name (<service>-<stage>...).
-SERVICE_PREFIX="$(fact "$MIGRATE_JSON" stack_name)"
+SERVICE_PREFIX="$(fact STACK "${MIGRATE[@]}")"
 SERVICE_PREFIX="${SERVICE_PREFIX%-migrate}-"
 
 step "Bad input: a specific message, and nothing changed"
-BASELINE="$(state snapshot --endpoint "$ENDPOINT" --region "$REGION_UNDER_TEST")"
+BASELINE="$(state snapshot --region "$REGION_UNDER_TEST")"
 DEPLOY="$ROOT/scripts/deploy.sh"
 expect_refused no-stage "which stage?" "$DEPLOY"
 expect_refused unknown-stage 'unknown stage "staging"' "$DEPLOY" staging --stages-dir "$STAGES" --zip "$WORK/v1.zip"
@@ -170,7 +171,7 @@ copy "$WORK/bad-missing" --unset region
 expect_refused missing-value "missing field \`region\`" "$DEPLOY" migrate --stages-dir "$WORK/bad-missing" --zip "$WORK/v1.zip"
 copy "$WORK/bad-invalid" --set function.memory_mb=64
 expect_refused invalid-value "\`function.memory_mb\` must be between 128 and 10240" "$DEPLOY" migrate --stages-dir "$WORK/bad-invalid" --zip "$WORK/v1.zip"
-certificate="$(fact "$MIGRATE_JSON" certificate_arn)"
+certificate="$(fact CERT_ARN "${MIGRATE[@]}")"
 copy "$WORK/bad-region" --set "certificate_arn=\"${certificate/:$REGION_UNDER_TEST:/:us-east-1:}\""
 expect_refused certificate-other-region "must be a certificate in the stage's region" "$DEPLOY" migrate --stages-dir "$WORK/bad-region" --zip "$WORK/v1.zip"
 copy "$WORK/bad-certificate" --set "certificate_arn=\"arn:aws:acm:$REGION_UNDER_TEST:$EMULATOR_ACCOUNT:certificate/00000000-0000-0000-0000-000000000000\""
@@ -198,38 +199,37 @@ grep -q "MiniStack gap worked around" "$LOGS/deploy-production.log" \
 
 step "Resources and HTTP of both stages"
 for stage in migrate production; do
-  json="$WORK/$stage.json"
-  checks resources --endpoint "$ENDPOINT" --describe "$json" --zip "$WORK/v1.zip"
-  checks http --endpoint "$ENDPOINT" --describe "$json" --zip "$WORK/v1.zip" --marker v1
+  checks resources --stage "$stage" --stages-dir "$STAGES" --zip "$WORK/v1.zip"
+  checks http --stage "$stage" --stages-dir "$STAGES" --zip "$WORK/v1.zip" --marker v1
 done
 expect_ok smoke-production "$ROOT/scripts/smoke.sh" production --stages-dir "$STAGES"
 
 step "A dry run on production changes nothing"
-before="$(state function --endpoint "$ENDPOINT" --describe "$PRODUCTION_JSON")"
+before="$(state function-state "${PRODUCTION[@]}")"
 expect_ok dry-run-production "$DEPLOY" production --stages-dir "$STAGES" --zip "$WORK/v2.zip" --dry-run
 grep -Eq 'Modify +Function +AWS::Lambda::Function .*Code' "$LOGS/dry-run-production.log" && ok "the dry run printed the change set (Function: Code)" || fail "no change set printed"
-[[ "$(state function --endpoint "$ENDPOINT" --describe "$PRODUCTION_JSON")" == "$before" ]] && ok "production unchanged, its change set deleted" || fail "the dry run changed production"
+[[ "$(state function-state "${PRODUCTION[@]}")" == "$before" ]] && ok "production unchanged, its change set deleted" || fail "the dry run changed production"
 
 step "Update migrate: new code (zip v2) and new memory (384 MB); production untouched"
-production_before="$(state function --endpoint "$ENDPOINT" --describe "$PRODUCTION_JSON")"
+production_before="$(state function-state "${PRODUCTION[@]}")"
 mkdir -p "$WORK/update"
 copy "$WORK/update" --set function.memory_mb=384
 cp "$STAGES/production.toml" "$WORK/update/"
 expect_ok update-migrate "$DEPLOY" migrate --stages-dir "$WORK/update" --zip "$WORK/v2.zip"
-MIGRATE_V2_JSON="$(describe migrate "$WORK/update")"
-checks resources --endpoint "$ENDPOINT" --describe "$MIGRATE_V2_JSON" --zip "$WORK/v2.zip"
-checks http --endpoint "$ENDPOINT" --describe "$MIGRATE_V2_JSON" --zip "$WORK/v2.zip" --marker v2
-[[ "$(state function --endpoint "$ENDPOINT" --describe "$PRODUCTION_JSON")" == "$production_before" ]] \
+MIGRATE_V2=(--stage migrate --stages-dir "$WORK/update")
+checks resources "${MIGRATE_V2[@]}" --zip "$WORK/v2.zip"
+checks http "${MIGRATE_V2[@]}" --zip "$WORK/v2.zip" --marker v2
+[[ "$(state function-state "${PRODUCTION[@]}")" == "$production_before" ]] \
   && ok "production: same code, memory, stack events and last update as before" || fail "updating migrate changed production"
-checks resources --endpoint "$ENDPOINT" --describe "$PRODUCTION_JSON" --zip "$WORK/v1.zip"
-checks http --endpoint "$ENDPOINT" --describe "$PRODUCTION_JSON" --zip "$WORK/v1.zip" --marker v1
+checks resources "${PRODUCTION[@]}" --zip "$WORK/v1.zip"
+checks http "${PRODUCTION[@]}" --zip "$WORK/v1.zip" --marker v1
 
 step "A failing update of migrate is rolled back; the previous version keeps serving"
 # Someone made an AAAA record for migrate's domain by hand; the update turns dualstack on (and
 # ships new code, v3): Route 53 refuses the stack's own AAAA record, so CloudFormation rolls
 # the whole update back.
-zone="$(fact "$MIGRATE_JSON" hosted_zone_id)"
-domain="$(fact "$MIGRATE_JSON" domain)"
+zone="$(fact ZONE_ID "${MIGRATE[@]}")"
+domain="$(fact DOMAIN "${MIGRATE[@]}")"
 hand_made_record() {
   "$AWS_VENV/bin/aws" --region "$REGION_UNDER_TEST" route53 change-resource-record-sets --hosted-zone-id "$zone" --change-batch \
     "{\"Changes\":[{\"Action\":\"$1\",\"ResourceRecordSet\":{\"Name\":\"$domain\",\"Type\":\"AAAA\",\"TTL\":60,\"ResourceRecords\":[{\"Value\":\"2001:db8::1\"}]}}]}" >/dev/null
@@ -240,11 +240,11 @@ infra stage-copy --stage migrate --stages-dir "$WORK/update" --out "$WORK/failin
 expect_refused failing-update "the PREVIOUS version is still serving" "$DEPLOY" migrate --stages-dir "$WORK/failing" --zip "$WORK/v3.zip"
 grep -q "Cause: DnsRecordAAAA" "$LOGS/failing-update.log" && ok "the failure names its cause: $(grep -o 'Cause: .*' "$LOGS/failing-update.log" | head -n1 | cut -c1-120)" \
   || fail "the failed deploy does not name its cause"
-[[ "$(state function --endpoint "$ENDPOINT" --describe "$MIGRATE_V2_JSON" | python3 -c 'import json,sys; print(json.load(sys.stdin)["StackStatus"])')" == UPDATE_ROLLBACK_COMPLETE ]] \
+state function-state "${MIGRATE_V2[@]}" | grep -qF '"StackStatus":"UPDATE_ROLLBACK_COMPLETE"' \
   && ok "migrate is UPDATE_ROLLBACK_COMPLETE" || fail "migrate is not rolled back"
-checks http --endpoint "$ENDPOINT" --describe "$MIGRATE_V2_JSON" --zip "$WORK/v2.zip" --marker v2
+checks http "${MIGRATE_V2[@]}" --zip "$WORK/v2.zip" --marker v2
 hand_made_record DELETE
-checks resources --endpoint "$ENDPOINT" --describe "$MIGRATE_V2_JSON" --zip "$WORK/v2.zip"
+checks resources "${MIGRATE_V2[@]}" --zip "$WORK/v2.zip"
 expect_ok redeploy-unchanged "$DEPLOY" migrate --stages-dir "$WORK/update" --zip "$WORK/v2.zip"
 grep -q "No changes: stack" "$LOGS/redeploy-unchanged.log" && ok "deploying the serving version again changes nothing" || fail "no 'No changes' on a re-deploy"
 
@@ -272,10 +272,10 @@ grep -q "DNS: A alias records for $preview (temporary_hostname)" "$LOGS/temporar
 old_site_record CREATE
 mkdir -p "$WORK/cutover"
 infra stage-copy --stage migrate --stages-dir "$WORK/temporary" --out "$WORK/cutover/migrate.toml" --unset temporary_hostname
-snapshot="$(state function --endpoint "$ENDPOINT" --describe "$MIGRATE_V2_JSON")"
+snapshot="$(state function-state "${MIGRATE_V2[@]}")"
 expect_refused cutover-blocked "$domain already has a DNS record of type A that this stack did not create" \
   "$DEPLOY" migrate --stages-dir "$WORK/cutover" --zip "$WORK/v2.zip"
-[[ "$(state function --endpoint "$ENDPOINT" --describe "$MIGRATE_V2_JSON")" == "$snapshot" && "$(zone_types "$preview")" == A ]] \
+[[ "$(state function-state "${MIGRATE_V2[@]}")" == "$snapshot" && "$(zone_types "$preview")" == A ]] \
   && ok "the refused cut-over changed nothing: the stack still answers at $preview" || fail "the refused cut-over changed the stack"
 old_site_record DELETE
 expect_ok cutover "$DEPLOY" migrate --stages-dir "$WORK/cutover" --zip "$WORK/v2.zip"
@@ -312,27 +312,25 @@ expect_refused destroy-production-unforced "refusing to destroy production witho
   "$ROOT/scripts/destroy.sh" production --yes --stages-dir "$STAGES"
 expect_refused destroy-unconfirmed "refusing to delete without confirmation" \
   "$ROOT/scripts/destroy.sh" migrate --stages-dir "$STAGES" </dev/null
-checks http --endpoint "$ENDPOINT" --describe "$PRODUCTION_JSON" --zip "$WORK/v1.zip" --marker v1
+checks http "${PRODUCTION[@]}" --zip "$WORK/v1.zip" --marker v1
 expect_ok destroy-migrate "$ROOT/scripts/destroy.sh" migrate --yes --delete-artifacts --stages-dir "$WORK/update"
 expect_ok destroy-production "$ROOT/scripts/destroy.sh" production --yes --force-production --stages-dir "$STAGES"
 grep -q "turned off the load balancer's deletion protection" "$LOGS/destroy-production.log" \
   && ok "destroy.sh turned off production's deletion protection first (MiniStack would not have refused; AWS does)" \
   || fail "destroy.sh did not turn off deletion protection"
-checks leftovers --endpoint "$ENDPOINT" --region "$REGION_UNDER_TEST" --prefix "$SERVICE_PREFIX" --zone "$zone" \
-  --bucket-gone "$(fact "$MIGRATE_JSON" artifact_bucket)" --bucket-kept "$(fact "$PRODUCTION_JSON" artifact_bucket)" \
-  --stack-kept "$(fact "$PRODUCTION_JSON" artifact_stack_name)"
+checks leftovers --region "$REGION_UNDER_TEST" --prefix "$SERVICE_PREFIX" --zone "$zone" \
+  --bucket-gone "$(fact BUCKET "${MIGRATE[@]}")" --bucket-kept "$(fact BUCKET "${PRODUCTION[@]}")" \
+  --stack-kept "$(fact ARTIFACT_STACK "${PRODUCTION[@]}")"
 expect_ok delete-production-artifacts "$ROOT/scripts/destroy.sh" production --yes --force-production --delete-artifacts --stages-dir "$STAGES"
-checks leftovers --endpoint "$ENDPOINT" --region "$REGION_UNDER_TEST" --prefix "$SERVICE_PREFIX" --zone "$zone" \
-  --bucket-gone "$(fact "$PRODUCTION_JSON" artifact_bucket)"
+checks leftovers --region "$REGION_UNDER_TEST" --prefix "$SERVICE_PREFIX" --zone "$zone" \
+  --bucket-gone "$(fact BUCKET "${PRODUCTION[@]}")"
 "$ROOT/scripts/ministack.sh" stop --port "$PORT"
 
 step "Every stage in infra/stages deploys as its owner wrote it (emulator ids and account swapped in)"
 owner_stages=()
 while IFS= read -r stage; do [[ "$stage" == local ]] || owner_stages+=("$stage"); done < <(infra stages)
 for stage in "${owner_stages[@]}"; do
-  owner_json="$WORK/owner-$stage.json"
-  infra describe --stage "$stage" >"$owner_json"
-  region="$(fact "$owner_json" region)"
+  region="$(fact REGION --stage "$stage")"
   # MiniStack's load balancers answer only in the region it was started for: one per stage.
   OWNER_PORT="$(free_port)"
   ports+=("$OWNER_PORT")

@@ -23,6 +23,8 @@
 //! - [`function_zip`]: the function zip written reproducibly and checked for what Lambda
 //!   refuses.
 //! - [`change_table`]: a change set as the deploy prints it before running it.
+//! - [`emulator`]: the deploy rehearsal's seed and checks on the MiniStack emulator, through
+//!   the AWS CLI (`infra emulator …`).
 //! - [`cli`]: the `infra` command line (`synth`, `describe`, `stack-name`, `stages`,
 //!   `check-*`, `stage-copy`, `zip-*`, `change-table`).
 
@@ -35,6 +37,7 @@ pub mod cli;
 pub mod config;
 pub mod dashboard;
 pub mod describe;
+pub mod emulator;
 pub mod function_zip;
 pub mod names;
 pub mod resources;

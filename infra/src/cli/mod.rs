@@ -53,6 +53,8 @@ without a stage:
   zip-add --zip FILE --out FILE --name PATH --text TEXT
                                     a copy of the zip with one more file
   change-table                      describe-change-set JSON (stdin) as a table
+  emulator COMMAND ...              the deploy rehearsal on MiniStack: seed a stage's account
+                                    resources, check what a deploy left (`infra emulator`)
 
 options:
   --stages-dir DIR  where <stage>.toml files live (default: the crate's stages/ directory)
@@ -358,6 +360,9 @@ pub fn parse_args(args: &[String]) -> Result<Invocation, CliError> {
 
 /// Runs the command line, writing results to `stdout`.
 pub fn run(args: &[String], stdout: &mut dyn Write) -> Result<(), CliError> {
+    if args.first().is_some_and(|command| command == "emulator") {
+        return crate::emulator::run(&args[1..], stdout).map_err(CliError::Check);
+    }
     let invocation = parse_args(args)?;
     let write_stdout = |stdout: &mut dyn Write, text: &str| {
         stdout

@@ -1,0 +1,811 @@
+//! Every resource a deploy of a stage leaves in the emulator, checked against `describe`: the
+//! stack and its outputs, load balancer, listeners, target group, function, its permission and
+//! log group, DNS records, dashboard, alarms, security group, and the artifact bucket's stack
+//! and object. What to expect comes from `describe`, so no decision of `infra` is copied here.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{Value, json};
+
+use super::aws::{AwsApi, attributes, items, text};
+use super::report::Report;
+use super::zip_facts::ZipFacts;
+
+/// Checks the deployed stage `facts` (`describe`'s output) with code `zip`, uploaded at `key`.
+pub fn check_resources(
+    aws: &dyn AwsApi,
+    facts: &Value,
+    zip: &ZipFacts,
+    key: &str,
+    report: &mut Report,
+) -> Result<(), String> {
+    let stack = text(&facts["stack_name"]);
+    report.line(&format!(
+        "  resources of stage {} (stack {stack})",
+        text(&facts["stage"])
+    ))?;
+    let (physical, lb_dns) = check_stack(aws, facts, key, report)?;
+    let lb_arn = physical.get("LoadBalancer").cloned().unwrap_or_default();
+    let tg_arn = physical.get("TargetGroup").cloned().unwrap_or_default();
+    let lb = check_load_balancer(aws, facts, &lb_arn, &physical, report)?;
+    report.check(
+        text(&lb["DNSName"]) == lb_dns,
+        "the load balancer's DNS name is the output",
+        &lb["DNSName"],
+    )?;
+    check_listeners(aws, facts, &lb_arn, &tg_arn, report)?;
+    check_target_group(aws, facts, &tg_arn, report)?;
+    check_function(aws, facts, zip, &tg_arn, &physical, report)?;
+    check_dns(aws, facts, &lb, report)?;
+    check_monitoring(aws, facts, &lb_arn, report)?;
+    check_security_group(aws, facts, &physical, report)?;
+    check_artifacts(aws, facts, zip, key, report)
+}
+
+/// The stack, its parameters and outputs, and exactly the resources of the template; returns
+/// the physical id of each logical id, and the output LoadBalancerDnsName.
+fn check_stack(
+    aws: &dyn AwsApi,
+    facts: &Value,
+    key: &str,
+    report: &mut Report,
+) -> Result<(BTreeMap<String, String>, String), String> {
+    let stack = text(&facts["stack_name"]);
+    let described = aws.call(
+        "cloudformation",
+        "describe-stacks",
+        &["--stack-name", stack],
+    )?;
+    let described = &described["Stacks"][0];
+    let status = text(&described["StackStatus"]);
+    report.check(
+        matches!(
+            status,
+            "CREATE_COMPLETE" | "UPDATE_COMPLETE" | "UPDATE_ROLLBACK_COMPLETE"
+        ),
+        format!("stack {stack} is complete ({status})"),
+        status,
+    )?;
+    let parameters = pairs(&described["Parameters"], "ParameterKey", "ParameterValue");
+    let bucket = text(&facts["artifact_bucket"]);
+    report.check(
+        parameters.get("ArtifactKey").map(String::as_str) == Some(key)
+            && parameters.get("ArtifactBucket").map(String::as_str) == Some(bucket),
+        format!("stack parameters name s3://{bucket}/{key}"),
+        &parameters,
+    )?;
+    let outputs = pairs(&described["Outputs"], "OutputKey", "OutputValue");
+    let output = |name: &str| outputs.get(name).map(String::as_str).unwrap_or_default();
+    report.check(
+        output("Url") == text(&facts["url"]),
+        format!("output Url is {}", text(&facts["url"])),
+        &outputs,
+    )?;
+    report.check(
+        output("DashboardName") == text(&facts["dashboard_name"])
+            && output("FunctionName") == text(&facts["function_name"]),
+        "outputs DashboardName and FunctionName",
+        &outputs,
+    )?;
+    report.check(
+        output("TargetGroupArn").contains(&format!(
+            ":targetgroup/{}/",
+            text(&facts["target_group_name"])
+        )),
+        "output TargetGroupArn",
+        &outputs,
+    )?;
+    report.check(
+        output("LoadBalancerDnsName").ends_with(".elb.amazonaws.com"),
+        "output LoadBalancerDnsName",
+        output("LoadBalancerDnsName"),
+    )?;
+    let found = aws.call(
+        "cloudformation",
+        "describe-stack-resources",
+        &["--stack-name", stack],
+    )?;
+    let found = items(&found["StackResources"]);
+    let logical: BTreeSet<&str> = found
+        .iter()
+        .map(|r| text(&r["LogicalResourceId"]))
+        .collect();
+    let expected: BTreeSet<&str> = items(&facts["logical_ids"]).iter().map(text).collect();
+    report.check(
+        logical == expected,
+        format!("the stack has exactly its {} resources", expected.len()),
+        &logical,
+    )?;
+    let statuses: BTreeMap<&str, &str> = found
+        .iter()
+        .map(|r| (text(&r["LogicalResourceId"]), text(&r["ResourceStatus"])))
+        .collect();
+    report.check(
+        statuses
+            .values()
+            .all(|status| status.ends_with("_COMPLETE")),
+        "every resource is complete",
+        &statuses,
+    )?;
+    let physical = found
+        .iter()
+        .map(|r| {
+            (
+                text(&r["LogicalResourceId"]).to_string(),
+                text(&r["PhysicalResourceId"]).to_string(),
+            )
+        })
+        .collect();
+    Ok((physical, output("LoadBalancerDnsName").to_string()))
+}
+
+/// The load balancer: scheme, type, addresses, subnets, security group and attributes.
+fn check_load_balancer(
+    aws: &dyn AwsApi,
+    facts: &Value,
+    lb_arn: &str,
+    physical: &BTreeMap<String, String>,
+    report: &mut Report,
+) -> Result<Value, String> {
+    let answer = aws.call(
+        "elbv2",
+        "describe-load-balancers",
+        &["--load-balancer-arns", lb_arn],
+    )?;
+    let lb = answer["LoadBalancers"][0].clone();
+    report.check(
+        (text(&lb["Scheme"]), text(&lb["Type"])) == ("internet-facing", "application"),
+        "an internet-facing application load balancer",
+        (&lb["Scheme"], &lb["Type"]),
+    )?;
+    let dualstack = facts["dualstack"].as_bool() == Some(true);
+    report.check(
+        text(&lb["IpAddressType"]) == if dualstack { "dualstack" } else { "ipv4" },
+        "IP address type per network.dualstack",
+        &lb["IpAddressType"],
+    )?;
+    let subnets: BTreeSet<&str> = items(&lb["AvailabilityZones"])
+        .iter()
+        .map(|zone| text(&zone["SubnetId"]))
+        .collect();
+    let wanted: BTreeSet<&str> = items(&facts["subnet_ids"]).iter().map(text).collect();
+    report.check(subnets == wanted, "in the stage's subnets", &subnets)?;
+    report.check(
+        lb["SecurityGroups"] == json!([physical.get("LoadBalancerSecurityGroup")]),
+        "behind the stack's security group",
+        &lb["SecurityGroups"],
+    )?;
+    let attrs = attributes(
+        &aws.call(
+            "elbv2",
+            "describe-load-balancer-attributes",
+            &["--load-balancer-arn", lb_arn],
+        )?["Attributes"],
+    );
+    let attr = |name: &str| attrs.get(name).map(String::as_str);
+    let protection = facts["deletion_protection"].as_bool() == Some(true);
+    report.check(
+        attr("deletion_protection.enabled") == Some(if protection { "true" } else { "false" }),
+        format!("deletion protection {protection}"),
+        &attrs,
+    )?;
+    report.check(
+        attr("idle_timeout.timeout_seconds") == Some(&facts["idle_timeout_seconds"].to_string()),
+        "idle timeout",
+        &attrs,
+    )?;
+    report.check(
+        attr("routing.http.drop_invalid_header_fields.enabled") == Some("true")
+            && attr("routing.http.desync_mitigation_mode") == Some("defensive"),
+        "invalid headers dropped, defensive desync mode",
+        &attrs,
+    )?;
+    match facts["access_log_bucket"].as_str() {
+        Some(bucket) => report.check(
+            attr("access_logs.s3.enabled") == Some("true")
+                && attr("access_logs.s3.bucket") == Some(bucket),
+            format!("access logs to {bucket}"),
+            &attrs,
+        )?,
+        None => report.check(
+            attr("access_logs.s3.enabled").unwrap_or("false") == "false",
+            "no access logs",
+            &attrs,
+        )?,
+    }
+    Ok(lb)
+}
+
+/// Two listeners: 443 forwards to the target group with the stage's certificate and TLS
+/// policy; 80 redirects to HTTPS.
+fn check_listeners(
+    aws: &dyn AwsApi,
+    facts: &Value,
+    lb_arn: &str,
+    tg_arn: &str,
+    report: &mut Report,
+) -> Result<(), String> {
+    let answer = aws.call(
+        "elbv2",
+        "describe-listeners",
+        &["--load-balancer-arn", lb_arn],
+    )?;
+    let listeners: BTreeMap<u64, &Value> = items(&answer["Listeners"])
+        .iter()
+        .map(|listener| (listener["Port"].as_u64().unwrap_or_default(), listener))
+        .collect();
+    report.check(
+        listeners.keys().copied().eq([80, 443]),
+        "two listeners, 80 and 443",
+        listeners.keys().collect::<Vec<_>>(),
+    )?;
+    let (https, redirect) = (listeners[&443], listeners[&80]);
+    let policy = text(&facts["ssl_policy"]);
+    report.check(
+        text(&https["Protocol"]) == "HTTPS" && text(&https["SslPolicy"]) == policy,
+        format!("443 is HTTPS with {policy}"),
+        (&https["Protocol"], &https["SslPolicy"]),
+    )?;
+    let certificates: Vec<&str> = items(&https["Certificates"])
+        .iter()
+        .map(|c| text(&c["CertificateArn"]))
+        .collect();
+    report.check(
+        certificates == [text(&facts["certificate_arn"])],
+        "443 uses the stage's certificate",
+        &certificates,
+    )?;
+    let actions = items(&https["DefaultActions"]);
+    report.check(
+        actions.len() == 1
+            && text(&actions[0]["Type"]) == "forward"
+            && text(&actions[0]["TargetGroupArn"]) == tg_arn,
+        "443 forwards to the target group",
+        actions,
+    )?;
+    report.check(
+        text(&redirect["Protocol"]) == "HTTP",
+        "80 is HTTP",
+        &redirect["Protocol"],
+    )?;
+    let action = &redirect["DefaultActions"][0];
+    let config = &action["RedirectConfig"];
+    let wanted = [
+        ("Protocol", "HTTPS"),
+        ("Port", "443"),
+        ("Host", "#{host}"),
+        ("Path", "/#{path}"),
+        ("Query", "#{query}"),
+        ("StatusCode", "HTTP_301"),
+    ];
+    report.check(
+        text(&action["Type"]) == "redirect"
+            && wanted
+                .iter()
+                .all(|(key, value)| text(&config[key]) == *value),
+        "80 redirects to HTTPS with a 301, keeping host, path and query",
+        &redirect["DefaultActions"],
+    )
+}
+
+/// The target group: its name, type, health check and multi-value headers.
+fn check_target_group(
+    aws: &dyn AwsApi,
+    facts: &Value,
+    tg_arn: &str,
+    report: &mut Report,
+) -> Result<(), String> {
+    let answer = aws.call(
+        "elbv2",
+        "describe-target-groups",
+        &["--target-group-arns", tg_arn],
+    )?;
+    let tg = &answer["TargetGroups"][0];
+    let name = text(&facts["target_group_name"]);
+    report.check(
+        text(&tg["TargetGroupName"]) == name && text(&tg["TargetType"]) == "lambda",
+        format!("target group {name} of type lambda"),
+        (&tg["TargetGroupName"], &tg["TargetType"]),
+    )?;
+    report.check(
+        tg["HealthCheckEnabled"] == facts["health_check"],
+        format!("health checks {}", facts["health_check"]),
+        &tg["HealthCheckEnabled"],
+    )?;
+    if facts["health_check"].as_bool() == Some(true) {
+        report.check(
+            text(&tg["HealthCheckPath"]) == "/healthz",
+            "health check path /healthz",
+            &tg["HealthCheckPath"],
+        )?;
+    }
+    let attrs = attributes(
+        &aws.call(
+            "elbv2",
+            "describe-target-group-attributes",
+            &["--target-group-arn", tg_arn],
+        )?["Attributes"],
+    );
+    report.check(
+        attrs
+            .get("lambda.multi_value_headers.enabled")
+            .map(String::as_str)
+            == Some("true"),
+        "multi-value headers on",
+        &attrs,
+    )
+}
+
+/// The function (runtime, architecture, memory, timeout, environment, code, role,
+/// concurrency), the target group's one target, the invoke permission and the log group.
+fn check_function(
+    aws: &dyn AwsApi,
+    facts: &Value,
+    zip: &ZipFacts,
+    tg_arn: &str,
+    physical: &BTreeMap<String, String>,
+    report: &mut Report,
+) -> Result<(), String> {
+    let name = text(&facts["function_name"]);
+    let (region, account) = (text(&facts["region"]), text(&facts["account_id"]));
+    let function = aws.call(
+        "lambda",
+        "get-function-configuration",
+        &["--function-name", name],
+    )?;
+    let arn = text(&function["FunctionArn"]);
+    report.check(
+        arn == format!("arn:aws:lambda:{region}:{account}:function:{name}"),
+        "function ARN in the stage's account and region",
+        arn,
+    )?;
+    report.check(
+        (text(&function["Runtime"]), text(&function["Handler"]))
+            == ("provided.al2023", "bootstrap"),
+        "provided.al2023 runtime, bootstrap handler",
+        (&function["Runtime"], &function["Handler"]),
+    )?;
+    report.check(
+        function["Architectures"] == json!([facts["architecture"]]),
+        format!("architecture {}", text(&facts["architecture"])),
+        &function["Architectures"],
+    )?;
+    let wanted = &facts["function"];
+    report.check(
+        function["MemorySize"] == wanted["memory_mb"],
+        format!("memory {} MB", wanted["memory_mb"]),
+        &function["MemorySize"],
+    )?;
+    report.check(
+        function["Timeout"] == wanted["timeout_seconds"],
+        format!("timeout {} s", wanted["timeout_seconds"]),
+        &function["Timeout"],
+    )?;
+    let environment = match &function["Environment"]["Variables"] {
+        Value::Null => json!({}),
+        variables => variables.clone(),
+    };
+    report.check(
+        environment == wanted["environment"],
+        "environment",
+        &environment,
+    )?;
+    report.check(
+        text(&function["CodeSha256"]) == zip.sha256_base64,
+        format!("code is the zip {}…", &zip.sha256_hex[..12]),
+        &function["CodeSha256"],
+    )?;
+    let role_name = physical
+        .get("FunctionRole")
+        .and_then(|role| role.rsplit('/').next())
+        .unwrap_or_default();
+    let role = aws.call("iam", "get-role", &["--role-name", role_name])?;
+    report.check(
+        function["Role"] == role["Role"]["Arn"],
+        "runs as the stack's role",
+        &function["Role"],
+    )?;
+    check_concurrency(aws, facts, report)?;
+    let targets = aws.call(
+        "elbv2",
+        "describe-target-health",
+        &["--target-group-arn", tg_arn],
+    )?;
+    let targets: Vec<&str> = items(&targets["TargetHealthDescriptions"])
+        .iter()
+        .map(|d| text(&d["Target"]["Id"]))
+        .collect();
+    report.check(
+        targets == [arn],
+        "the function is the target group's one target",
+        &targets,
+    )?;
+    check_permission(aws, facts, report)?;
+    let log_group = text(&facts["log_group"]);
+    let groups = aws.call(
+        "logs",
+        "describe-log-groups",
+        &["--log-group-name-prefix", log_group],
+    )?;
+    let group = items(&groups["logGroups"])
+        .iter()
+        .find(|group| text(&group["logGroupName"]) == log_group);
+    let days = &wanted["log_retention_days"];
+    report.check(
+        group.is_some_and(|group| &group["retentionInDays"] == days),
+        format!("log group {log_group} keeps {days} days"),
+        group,
+    )
+}
+
+/// Reserved concurrency as the template declares it, and as the function has it where the
+/// emulator applies it.
+fn check_concurrency(aws: &dyn AwsApi, facts: &Value, report: &mut Report) -> Result<(), String> {
+    let name = text(&facts["function_name"]);
+    let wanted = &facts["function"]["reserved_concurrency"];
+    let applied = aws.call(
+        "lambda",
+        "get-function-concurrency",
+        &["--function-name", name],
+    )?["ReservedConcurrentExecutions"]
+        .clone();
+    let template = aws.call(
+        "cloudformation",
+        "get-template",
+        &["--stack-name", text(&facts["stack_name"])],
+    )?;
+    let template = match &template["TemplateBody"] {
+        Value::String(body) => serde_json::from_str(body).unwrap_or(Value::Null),
+        body => body.clone(),
+    };
+    let declared = &template["Resources"]["Function"]["Properties"]["ReservedConcurrentExecutions"];
+    report.check(
+        declared == wanted,
+        format!("the deployed template reserves concurrency {wanted}"),
+        declared,
+    )?;
+    if applied.is_null() && !declared.is_null() {
+        // MiniStack gap (ministack 1.5.33): CloudFormation's ReservedConcurrentExecutions is
+        // not applied to the function; the template above is what AWS would apply.
+        report.line(&format!(
+            "    note  MiniStack does not apply ReservedConcurrentExecutions ({declared}) from CloudFormation"
+        ))
+    } else {
+        report.check(
+            &applied == wanted,
+            format!("reserved concurrency {wanted}"),
+            &applied,
+        )
+    }
+}
+
+/// One invoke permission for the load balancer, scoped to the target group and the account.
+fn check_permission(aws: &dyn AwsApi, facts: &Value, report: &mut Report) -> Result<(), String> {
+    let (region, account) = (text(&facts["region"]), text(&facts["account_id"]));
+    let policy = aws.call(
+        "lambda",
+        "get-policy",
+        &["--function-name", text(&facts["function_name"])],
+    )?;
+    let policy: Value = serde_json::from_str(text(&policy["Policy"])).unwrap_or(Value::Null);
+    let statements: Vec<&Value> = items(&policy["Statement"])
+        .iter()
+        .filter(|s| {
+            text(&s["Principal"]["Service"]) == "elasticloadbalancing.amazonaws.com"
+                && text(&s["Action"]) == "lambda:InvokeFunction"
+        })
+        .collect();
+    report.check(
+        statements.len() == 1,
+        "one ELB invoke permission",
+        &policy["Statement"],
+    )?;
+    let source = format!(
+        "arn:aws:elasticloadbalancing:{region}:{account}:targetgroup/{}/*",
+        text(&facts["target_group_name"])
+    );
+    let condition = &statements[0]["Condition"];
+    report.check(
+        text(&condition["ArnLike"]["AWS:SourceArn"]) == source
+            && text(&condition["StringEquals"]["AWS:SourceAccount"]) == account,
+        format!("scoped to {source} and account {account}"),
+        condition,
+    )
+}
+
+/// The host name's records: A (and AAAA when dualstack), aliases of the load balancer.
+fn check_dns(
+    aws: &dyn AwsApi,
+    facts: &Value,
+    lb: &Value,
+    report: &mut Report,
+) -> Result<(), String> {
+    let zone = text(&facts["hosted_zone_id"]);
+    let domain = text(&facts["domain"]);
+    let records = aws.call(
+        "route53",
+        "list-resource-record-sets",
+        &["--hosted-zone-id", zone],
+    )?;
+    let ours: BTreeMap<&str, &Value> = items(&records["ResourceRecordSets"])
+        .iter()
+        .filter(|r| text(&r["Name"]).trim_end_matches('.') == domain)
+        .map(|r| (text(&r["Type"]), r))
+        .collect();
+    let wanted: &[&str] = if facts["dualstack"].as_bool() == Some(true) {
+        &["A", "AAAA"]
+    } else {
+        &["A"]
+    };
+    report.check(
+        ours.keys().copied().eq(wanted.iter().copied()),
+        format!("{domain} has {} records", wanted.join("/")),
+        ours.keys().collect::<Vec<_>>(),
+    )?;
+    let target = format!("dualstack.{}", text(&lb["DNSName"])).to_lowercase();
+    for (kind, record) in ours {
+        let alias = &record["AliasTarget"];
+        report.check(
+            text(&alias["DNSName"]).trim_end_matches('.').to_lowercase() == target
+                && alias["HostedZoneId"] == lb["CanonicalHostedZoneId"]
+                && text(&alias["HostedZoneId"]) != zone,
+            format!("{kind} is an alias to dualstack.<ALB> in the ALB's canonical zone"),
+            alias,
+        )?;
+    }
+    Ok(())
+}
+
+/// The dashboard's widgets on this function and load balancer, and the alarms with their
+/// actions.
+fn check_monitoring(
+    aws: &dyn AwsApi,
+    facts: &Value,
+    lb_arn: &str,
+    report: &mut Report,
+) -> Result<(), String> {
+    let name = text(&facts["dashboard_name"]);
+    let answer = aws.call("cloudwatch", "get-dashboard", &["--dashboard-name", name])?;
+    let body = text(&answer["DashboardBody"]);
+    let dashboard: Value = serde_json::from_str(body).unwrap_or(Value::Null);
+    let lb_full = lb_arn.rsplit(":loadbalancer/").next().unwrap_or_default();
+    report.check(
+        items(&dashboard["widgets"]).len() >= 4
+            && !body.contains("${")
+            && body.contains(text(&facts["function_name"]))
+            && body.contains(lb_full),
+        format!("dashboard {name}: widgets on the function and {lb_full}"),
+        body.chars().take(300).collect::<String>(),
+    )?;
+    let prefix = format!("{}-", text(&facts["alarm_prefix"]));
+    let alarms = aws.call(
+        "cloudwatch",
+        "describe-alarms",
+        &["--alarm-name-prefix", &prefix],
+    )?;
+    let alarms = items(&alarms["MetricAlarms"]);
+    let names: BTreeSet<&str> = alarms.iter().map(|a| text(&a["AlarmName"])).collect();
+    let wanted: BTreeSet<&str> = items(&facts["alarm_names"]).iter().map(text).collect();
+    report.check(
+        names == wanted,
+        format!("the {} alarms", wanted.len()),
+        &names,
+    )?;
+    let topic = match &facts["alarm_topic_arn"] {
+        Value::String(arn) => json!([arn]),
+        _ => json!([]),
+    };
+    let actions = |alarm: &Value, key: &str| match &alarm[key] {
+        Value::Null => json!([]),
+        list => list.clone(),
+    };
+    report.check(
+        alarms
+            .iter()
+            .all(|a| actions(a, "AlarmActions") == topic && actions(a, "OKActions") == topic),
+        format!("alarm actions {topic}"),
+        alarms
+            .iter()
+            .map(|a| (&a["AlarmName"], &a["AlarmActions"]))
+            .collect::<Vec<_>>(),
+    )
+}
+
+/// The load balancer's security group: in the stage's VPC, 80 and 443 open to everyone.
+fn check_security_group(
+    aws: &dyn AwsApi,
+    facts: &Value,
+    physical: &BTreeMap<String, String>,
+    report: &mut Report,
+) -> Result<(), String> {
+    let id = physical
+        .get("LoadBalancerSecurityGroup")
+        .map(String::as_str)
+        .unwrap_or_default();
+    let answer = aws.call("ec2", "describe-security-groups", &["--group-ids", id])?;
+    let group = &answer["SecurityGroups"][0];
+    report.check(
+        group["VpcId"] == facts["vpc_id"],
+        "security group in the stage's VPC",
+        &group["VpcId"],
+    )?;
+    let mut rules = BTreeSet::new();
+    for rule in items(&group["IpPermissions"]) {
+        let port = rule["FromPort"].as_u64().unwrap_or_default();
+        for range in items(&rule["IpRanges"]) {
+            rules.insert((port, text(&range["CidrIp"])));
+        }
+        for range in items(&rule["Ipv6Ranges"]) {
+            rules.insert((port, text(&range["CidrIpv6"])));
+        }
+    }
+    let wanted = BTreeSet::from([
+        (80, "0.0.0.0/0"),
+        (80, "::/0"),
+        (443, "0.0.0.0/0"),
+        (443, "::/0"),
+    ]);
+    report.check(rules == wanted, "ingress 80 and 443 from anywhere", &rules)
+}
+
+/// The artifact bucket's own stack, the bucket's protections, and the zip at `key`.
+fn check_artifacts(
+    aws: &dyn AwsApi,
+    facts: &Value,
+    zip: &ZipFacts,
+    key: &str,
+    report: &mut Report,
+) -> Result<(), String> {
+    let stack_name = text(&facts["artifact_stack_name"]);
+    let answer = aws.call(
+        "cloudformation",
+        "describe-stacks",
+        &["--stack-name", stack_name],
+    )?;
+    let stack = &answer["Stacks"][0];
+    report.check(
+        matches!(
+            text(&stack["StackStatus"]),
+            "CREATE_COMPLETE" | "UPDATE_COMPLETE"
+        ),
+        format!("stack {stack_name} holds the artifact bucket"),
+        &stack["StackStatus"],
+    )?;
+    let bucket = text(&facts["artifact_bucket"]);
+    let outputs = pairs(&stack["Outputs"], "OutputKey", "OutputValue");
+    report.check(
+        outputs.get("BucketName").map(String::as_str) == Some(bucket),
+        "its output BucketName is the stage's bucket",
+        &outputs,
+    )?;
+    let block = aws.call("s3api", "get-public-access-block", &["--bucket", bucket])?;
+    let block = &block["PublicAccessBlockConfiguration"];
+    report.check(
+        [
+            "BlockPublicAcls",
+            "IgnorePublicAcls",
+            "BlockPublicPolicy",
+            "RestrictPublicBuckets",
+        ]
+        .iter()
+        .all(|flag| block[flag] == true),
+        format!("bucket {bucket} blocks public access"),
+        block,
+    )?;
+    let encryption = aws.call("s3api", "get-bucket-encryption", &["--bucket", bucket])?;
+    let rules = &encryption["ServerSideEncryptionConfiguration"]["Rules"];
+    report.check(
+        matches!(
+            text(&rules[0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"]),
+            "AES256" | "aws:kms"
+        ),
+        "bucket encrypted",
+        rules,
+    )?;
+    let versioning = aws.call("s3api", "get-bucket-versioning", &["--bucket", bucket])?;
+    report.check(
+        text(&versioning["Status"]) == "Enabled",
+        "bucket versioned",
+        &versioning,
+    )?;
+    let head = aws.call("s3api", "head-object", &["--bucket", bucket, "--key", key])?;
+    report.check(
+        head["ContentLength"].as_u64() == Some(zip.bytes),
+        format!("s3://{bucket}/{key} is the zip"),
+        &head["ContentLength"],
+    )
+}
+
+/// `[{key_name: k, value_name: v}, …]` (parameters, outputs) as a map.
+fn pairs(list: &Value, key_name: &str, value_name: &str) -> BTreeMap<String, String> {
+    items(list)
+        .iter()
+        .map(|item| {
+            (
+                text(&item[key_name]).to_string(),
+                text(&item[value_name]).to_string(),
+            )
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fake::FakeAws;
+    use super::*;
+
+    fn facts() -> Value {
+        json!({
+            "region": "eu-west-1", "account_id": "000000000000", "function_name": "shop-migrate-site",
+            "target_group_name": "shop-migrate-tg", "ssl_policy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
+            "certificate_arn": "arn:cert",
+        })
+    }
+
+    fn listeners(redirect_path: &str) -> Value {
+        json!({"Listeners": [
+            {"Port": 443, "Protocol": "HTTPS", "SslPolicy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
+             "Certificates": [{"CertificateArn": "arn:cert"}],
+             "DefaultActions": [{"Type": "forward", "TargetGroupArn": "arn:tg"}]},
+            {"Port": 80, "Protocol": "HTTP", "DefaultActions": [{"Type": "redirect", "RedirectConfig": {
+                "Protocol": "HTTPS", "Port": "443", "Host": "#{host}", "Path": redirect_path,
+                "Query": "#{query}", "StatusCode": "HTTP_301"}}]}]})
+    }
+
+    #[test]
+    fn listeners_as_synthesized_pass_and_a_redirect_that_drops_the_path_fails() {
+        let good = FakeAws::new().answer("elbv2 describe-listeners", listeners("/#{path}"));
+        let mut out = Vec::new();
+        let mut report = Report::new(&mut out);
+        check_listeners(&good, &facts(), "arn:lb", "arn:tg", &mut report).unwrap();
+        assert_eq!(report.passed(), 6);
+
+        let bad = FakeAws::new().answer("elbv2 describe-listeners", listeners("/"));
+        let error = check_listeners(
+            &bad,
+            &facts(),
+            "arn:lb",
+            "arn:tg",
+            &mut Report::new(&mut Vec::new()),
+        )
+        .unwrap_err();
+        assert!(error.contains("80 redirects to HTTPS"), "{error}");
+        let other_group = check_listeners(
+            &good,
+            &facts(),
+            "arn:lb",
+            "arn:other",
+            &mut Report::new(&mut Vec::new()),
+        )
+        .unwrap_err();
+        assert!(other_group.contains("443 forwards"), "{other_group}");
+    }
+
+    #[test]
+    fn the_invoke_permission_must_be_scoped_to_the_target_group_and_account() {
+        let policy = |source: &str| {
+            let statement = json!({"Statement": [{
+                "Principal": {"Service": "elasticloadbalancing.amazonaws.com"}, "Action": "lambda:InvokeFunction",
+                "Condition": {"ArnLike": {"AWS:SourceArn": source}, "StringEquals": {"AWS:SourceAccount": "000000000000"}}}]});
+            FakeAws::new().answer(
+                "lambda get-policy",
+                json!({"Policy": statement.to_string()}),
+            )
+        };
+        let scoped = policy(
+            "arn:aws:elasticloadbalancing:eu-west-1:000000000000:targetgroup/shop-migrate-tg/*",
+        );
+        check_permission(&scoped, &facts(), &mut Report::new(&mut Vec::new())).unwrap();
+
+        let open = policy("*");
+        let error =
+            check_permission(&open, &facts(), &mut Report::new(&mut Vec::new())).unwrap_err();
+        assert!(error.contains("scoped to"), "{error}");
+        let none = FakeAws::new();
+        assert!(
+            check_permission(&none, &facts(), &mut Report::new(&mut Vec::new()))
+                .unwrap_err()
+                .contains("one ELB invoke permission")
+        );
+    }
+}
