@@ -212,6 +212,7 @@ impl LogFields {
             status,
             duration_ms = started.elapsed().as_secs_f64() * 1000.0,
             trace_id = self.trace_id.as_deref().unwrap_or_default(),
+            version = crate::telemetry::function_version(),
             "request"
         );
     }

@@ -1,5 +1,7 @@
 //! Logging: one JSON object per line on stdout, which CloudWatch Logs indexes as fields.
 
+use std::sync::OnceLock;
+
 use tracing_subscriber::EnvFilter;
 
 /// Installs the JSON subscriber; `RUST_LOG` overrides the default `info` level.
@@ -13,6 +15,14 @@ pub fn init() {
         .with_target(false)
         .with_env_filter(filter)
         .try_init();
+}
+
+/// The Lambda version this process serves (`AWS_LAMBDA_FUNCTION_VERSION`: `$LATEST` or a
+/// published number; empty outside Lambda), read once. Every request line names it, so a new
+/// version's errors can be told from the old one's while both serve.
+pub fn function_version() -> &'static str {
+    static VERSION: OnceLock<String> = OnceLock::new();
+    VERSION.get_or_init(|| std::env::var("AWS_LAMBDA_FUNCTION_VERSION").unwrap_or_default())
 }
 
 /// What `run` logged, through a plain-text subscriber of its own (unit tests).

@@ -309,7 +309,7 @@ async fn malformed_payloads_are_answered_and_the_function_keeps_serving() {
 }
 
 #[tokio::test]
-async fn request_log_line_carries_the_trace_id() {
+async fn request_log_line_carries_the_trace_id_and_the_serving_version() {
     let mut lambda = LambdaUnderTest::start().await;
     lambda
         .invoke(&event(
@@ -330,6 +330,7 @@ async fn request_log_line_carries_the_trace_id() {
         fields["trace_id"],
         "Root=1-67891233-abcdef012345678912345678"
     );
+    assert_eq!(fields["version"], common::runtime_api::FUNCTION_VERSION);
     assert_eq!(fields["level"], "INFO");
     lambda.stop().await;
 }

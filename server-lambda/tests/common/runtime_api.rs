@@ -22,6 +22,9 @@ use tokio::io::BufReader;
 use tokio::process::{Child, Command};
 use tokio::sync::{mpsc, oneshot};
 
+/// The published version the bootstrap under test is told it serves.
+pub const FUNCTION_VERSION: &str = "7";
+
 /// The binary under test.
 const BOOTSTRAP: &str = env!("CARGO_BIN_EXE_bootstrap");
 
@@ -128,7 +131,7 @@ impl LambdaUnderTest {
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("AWS_LAMBDA_RUNTIME_API", api_addr.to_string())
             .env("AWS_LAMBDA_FUNCTION_NAME", "site-test")
-            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+            .env("AWS_LAMBDA_FUNCTION_VERSION", FUNCTION_VERSION)
             .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "512")
             .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/site-test")
             .env("AWS_LAMBDA_LOG_STREAM_NAME", "test-stream")
