@@ -15,7 +15,10 @@
 # is a stack of its own, `<stack>-artifacts`: private, encrypted, versioned, TLS only, created
 # or updated here), synthesize the template
 # (infra), deploy it through a change set while printing the stack's events, print the
-# outputs, run scripts/smoke.sh. A failed deploy is rolled back by CloudFormation: the previous
+# outputs, run scripts/smoke.sh, then delete the published Lambda versions beyond the last
+# few (infra releases::VERSIONS_KEPT; never one an alias points at). Each deploy that changes
+# the code or its configuration publishes a new version and moves the `live` alias, which the
+# load balancer invokes. A failed deploy is rolled back by CloudFormation: the previous
 # version keeps serving, and the script says so.
 #
 # Stage `local` runs the same path against the MiniStack emulator on 127.0.0.1 (started when
@@ -315,6 +318,18 @@ execute_change_set() {
 }
 
 # Verify: the outputs printed, the smoke test run against the stage's URL.
+# The stack retains the versions its releases replaced (for putting one back); all but the
+# newest few, and any an alias points at, are deleted (infra decides which).
+prune_versions() {
+  local versions aliased version
+  versions="$(aws_cli lambda list-versions-by-function --function-name "$FUNCTION_NAME" --query 'Versions[].Version' --output text)"
+  aliased="$(aws_cli lambda list-aliases --function-name "$FUNCTION_NAME" --query 'Aliases[].FunctionVersion' --output text)"
+  for version in $(infra versions-to-prune --versions "$versions" --aliased "$aliased"); do
+    aws_cli lambda delete-function --function-name "$FUNCTION_NAME" --qualifier "$version"
+    note "deleted version $version of $FUNCTION_NAME (the last $VERSIONS_KEPT releases are kept)"
+  done
+}
+
 verify() {
   if ((emulator)); then
     "$ROOT/scripts/ministack.sh" register-targets --port "${AWS_ENDPOINT_URL##*:}" --stack "$STACK" --region "$REGION"
@@ -330,6 +345,7 @@ verify() {
   "$ROOT/scripts/smoke.sh" "$stage" --stages-dir "$stages_dir" \
     || die "stack $STACK is deployed, but the smoke test FAILED (above): the new version is live. Deploy the previous version to go back"
 
+  prune_versions
   step "Deployed $stage in $((SECONDS - started))s: $URL"
   if ((emulator)); then
     lb_dns="$(aws_cli cloudformation describe-stacks --stack-name "$STACK" \

@@ -147,19 +147,19 @@ register_targets() {
   REGION="$region"
   use_ministack "$port"
   resolve_aws_cli
-  local target_group function_arn registered
-  target_group="$(aws_cli cloudformation describe-stack-resource --stack-name "$stack" --logical-resource-id TargetGroup \
-    --query StackResourceDetail.PhysicalResourceId --output text)"
-  function_arn="$(aws_cli lambda get-function --function-name "$(aws_cli cloudformation describe-stack-resource --stack-name "$stack" \
-    --logical-resource-id Function --query StackResourceDetail.PhysicalResourceId --output text)" \
-    --query Configuration.FunctionArn --output text)"
+  # The target is the function's alias (its qualified ARN is the alias's physical id).
+  local target_group alias_arn registered
+  physical_id() { aws_cli cloudformation describe-stack-resource --stack-name "$stack" --logical-resource-id "$1" \
+    --query StackResourceDetail.PhysicalResourceId --output text; }
+  target_group="$(physical_id TargetGroup)"
+  alias_arn="$(physical_id LiveAlias)"
   registered="$(aws_cli elbv2 describe-target-health --target-group-arn "$target_group" \
-    --query "TargetHealthDescriptions[?Target.Id=='$function_arn'].Target.Id | [0]" --output text | sed 's/^None$//')"
+    --query "TargetHealthDescriptions[?Target.Id=='$alias_arn'].Target.Id | [0]" --output text | sed 's/^None$//')"
   if [[ -n "$registered" ]]; then
-    echo "MiniStack: the function is registered in its target group already"
+    echo "MiniStack: the function's alias is registered in its target group already"
   else
-    aws_cli elbv2 register-targets --target-group-arn "$target_group" --targets "Id=$function_arn"
-    echo "MiniStack gap worked around: registered $function_arn in ${target_group##*:} (MiniStack does not apply a target group's Targets)"
+    aws_cli elbv2 register-targets --target-group-arn "$target_group" --targets "Id=$alias_arn"
+    echo "MiniStack gap worked around: registered $alias_arn in ${target_group##*:} (MiniStack does not apply a target group's Targets)"
   fi
 }
 

@@ -217,6 +217,10 @@ copy "$WORK/update" --set function.memory_mb=384
 cp "$STAGES/production.toml" "$WORK/update/"
 expect_ok update-migrate "$DEPLOY" migrate --stages-dir "$WORK/update" --zip "$WORK/v2.zip"
 MIGRATE_V2=(--stage migrate --stages-dir "$WORK/update")
+versions="$("$AWS_VENV/bin/aws" --region "$REGION_UNDER_TEST" lambda list-versions-by-function \
+  --function-name "$(fact FUNCTION_NAME "${MIGRATE_V2[@]}")" --query 'Versions[].Version' --output text)"
+[[ "$(wc -w <<<"$versions")" -ge 3 ]] && ok "v2 is a new published version; v1's is kept for a rollback (versions: ${versions//$'\t'/ })" \
+  || fail "the update did not keep the previous version: $versions"
 checks resources "${MIGRATE_V2[@]}" --zip "$WORK/v2.zip"
 checks http "${MIGRATE_V2[@]}" --zip "$WORK/v2.zip" --marker v2
 [[ "$(state function-state "${PRODUCTION[@]}")" == "$production_before" ]] \

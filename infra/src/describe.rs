@@ -64,6 +64,9 @@ pub fn describe(stage: &Stage) -> Value {
         },
         "url": format!("https://{}", stage.hostname()),
         "function_name": names.function,
+        // The alias the load balancer invokes, and how many older releases a deploy keeps.
+        "alias": crate::resources::function::LIVE_ALIAS,
+        "versions_kept": crate::releases::VERSIONS_KEPT,
         "log_group": names.log_group,
         "target_group_name": names.target_group,
         "dashboard_name": names.dashboard,
@@ -91,7 +94,7 @@ pub fn describe(stage: &Stage) -> Value {
 
 /// The shell variable each deploy script reads, and the `describe` field it comes from (a
 /// `/`-separated path). Deploy scripts `eval` [`shell_assignments`]; names are their API.
-const SHELL_VARIABLES: [(&str, &str); 30] = [
+const SHELL_VARIABLES: [(&str, &str); 32] = [
     ("STAGE_NAME", "stage"),
     ("STAGE_FILE", "file"),
     ("STACK", "stack_name"),
@@ -110,6 +113,8 @@ const SHELL_VARIABLES: [(&str, &str); 30] = [
     ("DNS_PLAN", "dns/plan"),
     ("URL", "url"),
     ("FUNCTION_NAME", "function_name"),
+    ("ALIAS", "alias"),
+    ("VERSIONS_KEPT", "versions_kept"),
     ("LOG_GROUP", "log_group"),
     ("TG_NAME", "target_group_name"),
     ("DASHBOARD", "dashboard_name"),

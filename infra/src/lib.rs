@@ -22,6 +22,7 @@
 //! - [`stage_copy`]: copies of a stage file with values replaced, for rehearsals.
 //! - [`function_zip`]: the function zip written reproducibly and checked for what Lambda
 //!   refuses.
+//! - [`releases`]: which retained Lambda versions a deploy prunes.
 //! - [`change_table`]: a change set as the deploy prints it before running it.
 //! - [`emulator`]: the deploy rehearsal's seed and checks on the MiniStack emulator, through
 //!   the AWS CLI (`infra emulator …`).
@@ -40,6 +41,7 @@ pub mod describe;
 pub mod emulator;
 pub mod function_zip;
 pub mod names;
+pub mod releases;
 pub mod resources;
 pub mod stage_copy;
 pub mod template;

@@ -66,6 +66,11 @@ pub fn synth(stage: &Stage) -> Template {
         cfn::reference(ids::FUNCTION),
     );
     template.output(
+        "LiveVersion",
+        "The function version the load balancer invokes (alias live)",
+        cfn::get_att(ids::FUNCTION_VERSION, "Version"),
+    );
+    template.output(
         "DashboardName",
         "The CloudWatch dashboard",
         cfn::reference(ids::DASHBOARD),

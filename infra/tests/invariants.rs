@@ -198,15 +198,15 @@ fn target_group_depends_on_the_invoke_permission() {
 }
 
 #[test]
-fn lambda_target_group_targets_the_function_without_port_protocol_or_vpc() {
+fn lambda_target_group_targets_the_live_alias_without_port_protocol_or_vpc() {
     for (stage, template) in every_stage_with_template() {
-        let (function_id, _) = only(&template, "AWS::Lambda::Function");
+        let (alias_id, _) = only(&template, "AWS::Lambda::Alias");
         let (_, target_group) = only(&template, "AWS::ElasticLoadBalancingV2::TargetGroup");
         let properties = &target_group["Properties"];
         assert_eq!(properties["TargetType"], "lambda");
         assert_eq!(
             properties["Targets"],
-            json!([{ "Id": { "Fn::GetAtt": [function_id, "Arn"] } }])
+            json!([{ "Id": { "Ref": alias_id } }])
         );
         for absent in ["Port", "Protocol", "ProtocolVersion", "VpcId"] {
             assert!(
@@ -316,9 +316,9 @@ fn http_listener_redirects_301_to_https_keeping_host_path_and_query() {
 }
 
 #[test]
-fn invoke_permission_is_scoped_by_source_arn_and_source_account() {
+fn invoke_permission_is_on_the_alias_scoped_by_source_arn_and_source_account() {
     for (stage, template) in every_stage_with_template() {
-        let (function_id, _) = only(&template, "AWS::Lambda::Function");
+        let (alias_id, _) = only(&template, "AWS::Lambda::Alias");
         let (_, permission) = only(&template, "AWS::Lambda::Permission");
         let properties = &permission["Properties"];
         assert_eq!(
@@ -326,10 +326,7 @@ fn invoke_permission_is_scoped_by_source_arn_and_source_account() {
             "elasticloadbalancing.amazonaws.com"
         );
         assert_eq!(properties["Action"], "lambda:InvokeFunction");
-        assert_eq!(
-            properties["FunctionName"],
-            json!({ "Fn::GetAtt": [function_id, "Arn"] })
-        );
+        assert_eq!(properties["FunctionName"], json!({ "Ref": alias_id }));
         assert_eq!(
             properties["SourceAccount"],
             json!({ "Ref": "AWS::AccountId" })
@@ -607,6 +604,42 @@ fn dashboard_shows_the_alb_and_lambda_metrics() {
 }
 
 #[test]
+fn the_alias_points_at_a_version_published_per_code_and_retained_when_replaced() {
+    for (stage, template) in every_stage_with_template() {
+        let (function_id, _) = only(&template, "AWS::Lambda::Function");
+        let (version_id, version) = only(&template, "AWS::Lambda::Version");
+        let (_, alias) = only(&template, "AWS::Lambda::Alias");
+        assert_eq!(
+            version["Properties"]["FunctionName"],
+            json!({ "Ref": function_id })
+        );
+        let description = version["Properties"]["Description"]["Fn::Sub"]
+            .as_str()
+            .unwrap();
+        assert!(
+            description.starts_with("${ArtifactKey} config "),
+            "{}: the version names its code: {description}",
+            label(&stage)
+        );
+        assert_eq!(
+            version["UpdateReplacePolicy"],
+            "Retain",
+            "{}",
+            label(&stage)
+        );
+        assert_eq!(
+            alias["Properties"]["FunctionVersion"],
+            json!({ "Fn::GetAtt": [version_id, "Version"] })
+        );
+        assert_eq!(
+            alias["Properties"]["FunctionName"],
+            json!({ "Ref": function_id })
+        );
+        assert_eq!(alias["Properties"]["Name"], "live");
+    }
+}
+
+#[test]
 fn outputs_name_url_alb_target_group_function_and_dashboard() {
     for (stage, template) in every_stage_with_template() {
         let outputs: Vec<&String> = template["Outputs"].as_object().unwrap().keys().collect();
@@ -615,6 +648,7 @@ fn outputs_name_url_alb_target_group_function_and_dashboard() {
             [
                 "DashboardName",
                 "FunctionName",
+                "LiveVersion",
                 "LoadBalancerDnsName",
                 "TargetGroupArn",
                 "Url"

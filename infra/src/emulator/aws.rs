@@ -2,6 +2,7 @@
 //! machine. The real CLI (not an SDK) keeps the rehearsal's calls the ones a user types, and
 //! the crate free of the SDK's compile time.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -118,7 +119,7 @@ pub fn host_and_port(url: &str) -> Result<(&str, u16), String> {
 }
 
 /// `[{"Key": k, "Value": v}, …]` (load balancer and target group attributes) as pairs.
-pub fn attributes(items: &Value) -> std::collections::BTreeMap<String, String> {
+pub fn attributes(items: &Value) -> BTreeMap<String, String> {
     items
         .as_array()
         .into_iter()
@@ -127,6 +128,25 @@ pub fn attributes(items: &Value) -> std::collections::BTreeMap<String, String> {
             (
                 text(&item["Key"]).to_string(),
                 text(&item["Value"]).to_string(),
+            )
+        })
+        .collect()
+}
+
+/// The stack `name` as `describe-stacks` gives it (status, parameters, outputs).
+pub fn described_stack(aws: &dyn AwsApi, name: &str) -> Result<Value, String> {
+    let answer = aws.call("cloudformation", "describe-stacks", &["--stack-name", name])?;
+    Ok(answer["Stacks"][0].clone())
+}
+
+/// `[{key_name: k, value_name: v}, …]` (parameters, outputs) as a map.
+pub fn pairs(list: &Value, key_name: &str, value_name: &str) -> BTreeMap<String, String> {
+    items(list)
+        .iter()
+        .map(|item| {
+            (
+                text(&item[key_name]).to_string(),
+                text(&item[value_name]).to_string(),
             )
         })
         .collect()

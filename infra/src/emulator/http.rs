@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::aws::{AwsApi, host_and_port, text};
+use super::aws::{AwsApi, described_stack, host_and_port, pairs, text};
 use super::report::Report;
 use super::zip_facts::ZipFacts;
 
@@ -178,15 +178,10 @@ pub fn check_http(
     marker: Option<&str>,
     report: &mut Report,
 ) -> Result<(), String> {
-    let stacks = aws.call(
-        "cloudformation",
-        "describe-stacks",
-        &["--stack-name", text(&facts["stack_name"])],
-    )?;
-    let lb_dns = super::aws::items(&stacks["Stacks"][0]["Outputs"])
-        .iter()
-        .find(|output| text(&output["OutputKey"]) == "LoadBalancerDnsName")
-        .map(|output| text(&output["OutputValue"]))
+    let stack = described_stack(aws, text(&facts["stack_name"]))?;
+    let outputs = pairs(&stack["Outputs"], "OutputKey", "OutputValue");
+    let lb_dns = outputs
+        .get("LoadBalancerDnsName")
         .ok_or("the stack has no output LoadBalancerDnsName")?;
     let alb = Alb::new(endpoint, lb_dns)?;
     report.line(&format!(

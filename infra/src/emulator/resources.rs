@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
 
-use super::aws::{AwsApi, attributes, items, text};
+use super::aws::{AwsApi, attributes, described_stack, items, pairs, text};
 use super::report::Report;
 use super::zip_facts::ZipFacts;
 
@@ -51,12 +51,7 @@ fn check_stack(
     report: &mut Report,
 ) -> Result<(BTreeMap<String, String>, String), String> {
     let stack = text(&facts["stack_name"]);
-    let described = aws.call(
-        "cloudformation",
-        "describe-stacks",
-        &["--stack-name", stack],
-    )?;
-    let described = &described["Stacks"][0];
+    let described = &described_stack(aws, stack)?;
     let status = text(&described["StackStatus"]);
     report.check(
         matches!(
@@ -406,6 +401,7 @@ fn check_function(
         &function["Role"],
     )?;
     check_concurrency(aws, facts, report)?;
+    let alias_arn = check_alias(aws, facts, zip, arn, report)?;
     let targets = aws.call(
         "elbv2",
         "describe-target-health",
@@ -416,8 +412,8 @@ fn check_function(
         .map(|d| text(&d["Target"]["Id"]))
         .collect();
     report.check(
-        targets == [arn],
-        "the function is the target group's one target",
+        targets == [alias_arn.as_str()],
+        "the function's alias is the target group's one target",
         &targets,
     )?;
     check_permission(aws, facts, report)?;
@@ -436,6 +432,42 @@ fn check_function(
         format!("log group {log_group} keeps {days} days"),
         group,
     )
+}
+
+/// The alias the load balancer invokes: it points at a published version of this zip's code
+/// whose description names the zip. Returns the alias's ARN.
+fn check_alias(
+    aws: &dyn AwsApi,
+    facts: &Value,
+    zip: &ZipFacts,
+    function_arn: &str,
+    report: &mut Report,
+) -> Result<String, String> {
+    let (name, alias) = (text(&facts["function_name"]), text(&facts["alias"]));
+    let answer = aws.call(
+        "lambda",
+        "get-alias",
+        &["--function-name", name, "--name", alias],
+    )?;
+    let version = text(&answer["FunctionVersion"]);
+    let alias_arn = format!("{function_arn}:{alias}");
+    report.check(
+        text(&answer["AliasArn"]) == alias_arn && version.parse::<u64>().is_ok(),
+        format!("alias {alias} points at a published version ({version})"),
+        &answer,
+    )?;
+    let released = aws.call(
+        "lambda",
+        "get-function-configuration",
+        &["--function-name", name, "--qualifier", version],
+    )?;
+    report.check(
+        text(&released["CodeSha256"]) == zip.sha256_base64
+            && text(&released["Description"]).contains(&zip.sha256_hex),
+        format!("version {version} is this zip's code and its description names it"),
+        (&released["CodeSha256"], &released["Description"]),
+    )?;
+    Ok(alias_arn)
 }
 
 /// Reserved concurrency as the template declares it, and as the function has it where the
@@ -479,13 +511,19 @@ fn check_concurrency(aws: &dyn AwsApi, facts: &Value, report: &mut Report) -> Re
     }
 }
 
-/// One invoke permission for the load balancer, scoped to the target group and the account.
+/// One invoke permission for the load balancer on the alias, scoped to the target group and
+/// the account.
 fn check_permission(aws: &dyn AwsApi, facts: &Value, report: &mut Report) -> Result<(), String> {
     let (region, account) = (text(&facts["region"]), text(&facts["account_id"]));
     let policy = aws.call(
         "lambda",
         "get-policy",
-        &["--function-name", text(&facts["function_name"])],
+        &[
+            "--function-name",
+            text(&facts["function_name"]),
+            "--qualifier",
+            text(&facts["alias"]),
+        ],
     )?;
     let policy: Value = serde_json::from_str(text(&policy["Policy"])).unwrap_or(Value::Null);
     let statements: Vec<&Value> = items(&policy["Statement"])
@@ -657,12 +695,7 @@ fn check_artifacts(
     report: &mut Report,
 ) -> Result<(), String> {
     let stack_name = text(&facts["artifact_stack_name"]);
-    let answer = aws.call(
-        "cloudformation",
-        "describe-stacks",
-        &["--stack-name", stack_name],
-    )?;
-    let stack = &answer["Stacks"][0];
+    let stack = &described_stack(aws, stack_name)?;
     report.check(
         matches!(
             text(&stack["StackStatus"]),
@@ -716,19 +749,6 @@ fn check_artifacts(
     )
 }
 
-/// `[{key_name: k, value_name: v}, …]` (parameters, outputs) as a map.
-fn pairs(list: &Value, key_name: &str, value_name: &str) -> BTreeMap<String, String> {
-    items(list)
-        .iter()
-        .map(|item| {
-            (
-                text(&item[key_name]).to_string(),
-                text(&item[value_name]).to_string(),
-            )
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::super::fake::FakeAws;
@@ -738,7 +758,7 @@ mod tests {
         json!({
             "region": "eu-west-1", "account_id": "000000000000", "function_name": "shop-migrate-site",
             "target_group_name": "shop-migrate-tg", "ssl_policy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
-            "certificate_arn": "arn:cert",
+            "certificate_arn": "arn:cert", "alias": "live",
         })
     }
 

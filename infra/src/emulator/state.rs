@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{Value, json};
 
-use super::aws::{AwsApi, items, text};
+use super::aws::{AwsApi, described_stack, items, text};
 use super::report::Report;
 
 /// A deployed stage's function and stack as the rehearsal compares them before and after a
@@ -16,12 +16,7 @@ pub fn function_state(aws: &dyn AwsApi, facts: &Value) -> Result<Value, String> 
         "get-function-configuration",
         &["--function-name", text(&facts["function_name"])],
     )?;
-    let described = aws.call(
-        "cloudformation",
-        "describe-stacks",
-        &["--stack-name", stack],
-    )?;
-    let described = &described["Stacks"][0];
+    let described = &described_stack(aws, stack)?;
     let events = aws.call(
         "cloudformation",
         "describe-stack-events",

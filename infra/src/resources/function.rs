@@ -1,6 +1,8 @@
-//! The Lambda function, its execution role, its log group, and ELB's permission to invoke it.
+//! The Lambda function, its execution role, its log group, the version each deploy publishes,
+//! the alias the load balancer invokes, and ELB's permission to invoke that alias.
 
-use serde_json::json;
+use serde_json::{Value, json};
+use sha2::{Digest as _, Sha256};
 
 use super::{ids, parameters, tags};
 use crate::cfn::{self, Resource, Template};
@@ -11,6 +13,10 @@ pub const RUNTIME: &str = "provided.al2023";
 
 /// The executable Lambda starts in a `provided` runtime.
 pub const HANDLER: &str = "bootstrap";
+
+/// The alias the load balancer invokes. Fixed once: renaming the alias a target group
+/// registers breaks the update that renames it.
+pub const LIVE_ALIAS: &str = "live";
 
 /// The service principal the load balancer invokes the function as.
 pub const ELB_PRINCIPAL: &str = "elasticloadbalancing.amazonaws.com";
@@ -91,6 +97,11 @@ pub fn add(template: &mut Template, stage: &Stage) {
     if let Some(reserved) = function.reserved_concurrency {
         properties["ReservedConcurrentExecutions"] = json!(reserved);
     }
+    let version_description = cfn::sub(format!(
+        "${{{}}} config {}",
+        parameters::ARTIFACT_KEY,
+        versioned_configuration_digest(&properties)
+    ));
     let mut lambda = Resource::new("AWS::Lambda::Function", properties)
         .skip_checkov(
             "CKV_AWS_117",
@@ -128,7 +139,36 @@ pub fn add(template: &mut Template, stage: &Stage) {
     }
     template.add(ids::FUNCTION, lambda);
 
-    // Scoped by target group name and account: `Ref TargetGroup` here would be a cycle, since
+    // Each deploy publishes an immutable version: the description names the code (its
+    // content-addressed key holds the zip's sha256) and the versioned configuration, so a
+    // change of either replaces this resource, which publishes a new version, and an
+    // unchanged deploy publishes nothing. A replaced version is retained (the deploy prunes
+    // the old ones) so that a release can be put back.
+    template.add(
+        ids::FUNCTION_VERSION,
+        Resource::new(
+            "AWS::Lambda::Version",
+            json!({
+                "FunctionName": cfn::reference(ids::FUNCTION),
+                "Description": version_description,
+            }),
+        )
+        .data_policies("Delete", "Retain"),
+    );
+    template.add(
+        ids::LIVE_ALIAS,
+        Resource::new(
+            "AWS::Lambda::Alias",
+            json!({
+                "FunctionName": cfn::reference(ids::FUNCTION),
+                "FunctionVersion": cfn::get_att(ids::FUNCTION_VERSION, "Version"),
+                "Name": LIVE_ALIAS,
+                "Description": "The version the load balancer invokes",
+            }),
+        ),
+    );
+
+    // On the alias the target group registers (its qualified ARN). Scoped by target group name and account: `Ref TargetGroup` here would be a cycle, since
     // the target group must wait for this permission (ELB checks it when registering).
     template.add(
         ids::INVOKE_PERMISSION,
@@ -136,7 +176,7 @@ pub fn add(template: &mut Template, stage: &Stage) {
             "AWS::Lambda::Permission",
             json!({
                 "Action": "lambda:InvokeFunction",
-                "FunctionName": cfn::get_att(ids::FUNCTION, "Arn"),
+                "FunctionName": cfn::reference(ids::LIVE_ALIAS),
                 "Principal": ELB_PRINCIPAL,
                 "SourceAccount": cfn::reference("AWS::AccountId"),
                 "SourceArn": cfn::sub(target_group_arn_pattern(&names.target_group)),
@@ -145,9 +185,46 @@ pub fn add(template: &mut Template, stage: &Stage) {
     );
 }
 
+/// A digest of what a version freezes besides the code (memory, timeout, environment,
+/// runtime, architecture, …): the function's properties without its code, tags and reserved
+/// concurrency (which belongs to the function, not to a version).
+fn versioned_configuration_digest(properties: &Value) -> String {
+    let mut versioned = properties.clone();
+    if let Some(object) = versioned.as_object_mut() {
+        for unversioned in ["Code", "Tags", "ReservedConcurrentExecutions"] {
+            object.remove(unversioned);
+        }
+    }
+    let digest = Sha256::digest(cfn::to_canonical_json(&versioned, false).as_bytes());
+    format!("{digest:x}")[..12].to_string()
+}
+
 /// `arn:…:targetgroup/<name>/*`: every target group of that name in this account and region.
 pub fn target_group_arn_pattern(target_group: &str) -> String {
     format!(
         "arn:${{AWS::Partition}}:elasticloadbalancing:${{AWS::Region}}:${{AWS::AccountId}}:targetgroup/{target_group}/*"
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_versioned_setting_changes_the_digest_and_code_tags_and_concurrency_do_not() {
+        let base = json!({"MemorySize": 512, "Timeout": 10, "Code": {"S3Key": "a"}, "Tags": []});
+        let digest = versioned_configuration_digest(&base);
+        let mut memory = base.clone();
+        memory["MemorySize"] = json!(1024);
+        assert_ne!(versioned_configuration_digest(&memory), digest);
+        let mut environment = base.clone();
+        environment["Environment"] = json!({"Variables": {"A": "1"}});
+        assert_ne!(versioned_configuration_digest(&environment), digest);
+        let mut unversioned = base.clone();
+        unversioned["Code"] = json!({"S3Key": "b"});
+        unversioned["Tags"] = json!([{"Key": "k", "Value": "v"}]);
+        unversioned["ReservedConcurrentExecutions"] = json!(5);
+        assert_eq!(versioned_configuration_digest(&unversioned), digest);
+        assert_eq!(digest.len(), 12);
+    }
 }

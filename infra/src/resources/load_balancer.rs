@@ -85,7 +85,8 @@ fn add_target_group(template: &mut Template, stage: &Stage) {
     let mut properties = json!({
         "Name": stage.names.target_group,
         "TargetType": "lambda",
-        "Targets": [{ "Id": cfn::get_att(ids::FUNCTION, "Arn") }],
+        // The alias, not the function: the load balancer invokes the released version.
+        "Targets": [{ "Id": cfn::reference(ids::LIVE_ALIAS) }],
         "TargetGroupAttributes": cfn::key_values(&[(MULTI_VALUE_HEADERS_ATTRIBUTE, "true".to_string())]),
         "HealthCheckEnabled": stage.settings.load_balancer.health_check,
         "Tags": tags(stage),

@@ -23,6 +23,11 @@ pub mod ids {
     pub const FUNCTION_LOG_GROUP: &str = "FunctionLogGroup";
     /// The Lambda function.
     pub const FUNCTION: &str = "Function";
+    /// The version published by the deploy (replaced, so published anew, when the code or the
+    /// versioned configuration changes).
+    pub const FUNCTION_VERSION: &str = "FunctionVersion";
+    /// The alias the load balancer invokes, pointing at the released version.
+    pub const LIVE_ALIAS: &str = "LiveAlias";
     /// ELB's permission to invoke the function.
     pub const INVOKE_PERMISSION: &str = "LoadBalancerInvokePermission";
     /// The load balancer's security group.
