@@ -1,6 +1,6 @@
-# Shared by build.sh, deploy.sh, smoke.sh, destroy.sh, ministack.sh and test-deploy.sh: the
-# AWS CLI, stage facts from the `infra` crate, and the MiniStack emulator's address (tool pins
-# and installers are in tools.sh).
+# Shared by build.sh, deploy.sh, smoke.sh, destroy.sh, releases.sh, rollback.sh, ministack.sh
+# and test-deploy.sh: the AWS CLI, stage facts from the `infra` crate, stack events, release
+# listings, and the MiniStack emulator's address (tool pins and installers are in tools.sh).
 # Source it after lib.sh, don't run it.
 # shellcheck shell=bash
 # shellcheck disable=SC2034 # its variables are for the scripts that source it
@@ -71,9 +71,20 @@ stage_script_argument() {
   esac
 }
 
+# For stage `local` without --stages-dir (after the arguments are read): the running MiniStack,
+# the AWS CLI pointed at it, and its seeded stage copy as STAGES_DIR_ARG. Dies when nothing was
+# deployed there. Any other stage is left as it is.
+attach_local_stage() {
+  [[ "$STAGE_ARG" == local && -z "$STAGES_DIR_ARG" ]] || return 0
+  ministack_up "$MINISTACK_PORT" || die "MiniStack is not running on 127.0.0.1:$MINISTACK_PORT: deploy first (scripts/deploy.sh local)"
+  use_ministack "$MINISTACK_PORT"
+  STAGES_DIR_ARG="$DEPLOY_DIR/local/stages"
+  [[ -f "$STAGES_DIR_ARG/local.toml" ]] || die "no seeded local stage in ${STAGES_DIR_ARG#"$ROOT/"}: deploy first (scripts/deploy.sh local)"
+}
+
 # The stage's facts, set by load_stage (named here so every script sees where they come from).
 STAGE_NAME="" STAGE_FILE="" STACK="" REGION="" ACCOUNT="" BUCKET="" BUCKET_URL="" ARTIFACT_STACK="" PARTITION=""
-PARAM_BUCKET="" PARAM_KEY=""
+PARAM_BUCKET="" PARAM_KEY="" PARAM_LIVE_VERSION=""
 CAPABILITIES="" ARCH="" DOMAIN="" URL="" FUNCTION_NAME="" LOG_GROUP="" TG_NAME="" DASHBOARD=""
 DELETION_PROTECTION="" DUALSTACK="" ZONE_ID="" CERT_ARN="" VPC_ID="" SUBNET_IDS=""
 ALARM_PREFIX="" ALARM_TOPIC="" ACCESS_LOG_BUCKET="" DESCRIBE_JSON=""
@@ -196,4 +207,34 @@ ministack_region_of_endpoint() {
   local port="${AWS_ENDPOINT_URL##*:}"
   port="${port%%/*}"
   cat "$(ministack_state_dir "$port")/region" 2>/dev/null || true
+}
+
+# ---------------------------------------------------------------------------------------------
+# Releases: what the AWS CLI lists about them, for `infra releases` to decide on.
+
+# Writes the function's versions and aliases (versions.json, aliases.json) and, unless
+# --no-zips, the artifact bucket's zips (zips.json) into DIR as the AWS CLI's JSON. Fails,
+# saying why, when the function or the bucket cannot be listed.
+list_releases() {
+  local dir="$1" out
+  mkdir -p "$dir"
+  out="$(aws_cli lambda list-versions-by-function --function-name "$FUNCTION_NAME" --output json 2>&1)" \
+    || { echo "error: the versions of $FUNCTION_NAME cannot be listed: $(tail -n1 <<<"$out")" >&2; return 1; }
+  printf '%s\n' "$out" >"$dir/versions.json"
+  aws_cli lambda list-aliases --function-name "$FUNCTION_NAME" --output json >"$dir/aliases.json" || return 1
+  if [[ "${2:-}" != --no-zips ]]; then
+    out="$(aws_cli s3api list-objects-v2 --bucket "$BUCKET" --prefix "$STACK/" --output json 2>&1)" \
+      || { echo "error: the artifact bucket $BUCKET cannot be listed: $(tail -n1 <<<"$out")" >&2; return 1; }
+    printf '%s\n' "$out" >"$dir/zips.json"
+  fi
+}
+
+# `infra releases COMMAND` over the listings list_releases wrote into DIR.
+infra_releases() {
+  local command="$1" dir="$2"
+  shift 2
+  local zips=()
+  if [[ -f "$dir/zips.json" ]]; then zips=(--zips "$dir/zips.json"); fi
+  [[ "$command" != prune ]] || zips=()
+  infra releases "$command" --versions "$dir/versions.json" --aliases "$dir/aliases.json" "${zips[@]}" "$@"
 }

@@ -1,25 +1,29 @@
 #!/usr/bin/env bash
 # Builds, uploads and deploys one stage, then proves it answers.
 #
-#   scripts/deploy.sh <stage> [--dry-run] [--zip FILE] [--stages-dir DIR]
+#   scripts/deploy.sh <stage> [--dry-run] [--zip FILE | --release SHA256] [--stages-dir DIR]
 #
 #   <stage>          a file infra/stages/<stage>.toml: local, migrate, production, ...
 #   --dry-run        build, then print the change set CloudFormation would run, delete it, stop:
 #                    no bucket is created, nothing is uploaded, the stack is not touched
 #   --zip FILE       deploy a zip built earlier by scripts/build.sh instead of building
+#   --release SHA256 deploy the zip the artifact bucket keeps under this sha256 (an earlier
+#                    release; scripts/rollback.sh chooses it): no build, no upload
 #   --stages-dir DIR read <stage>.toml from DIR instead of infra/stages
 #
 # Steps: validate the stage file (infra) and the AWS access (credentials for the stage's
 # account; the certificate, hosted zone, subnets, topic and log bucket it names exist), build
 # (scripts/build.sh), upload the zip to the stage's artifact bucket under its sha256 (the bucket
 # is a stack of its own, `<stack>-artifacts`: private, encrypted, versioned, TLS only, created
-# or updated here), synthesize the template
-# (infra), deploy it through a change set while printing the stack's events, print the
-# outputs, run scripts/smoke.sh, then delete the published Lambda versions beyond the last
-# few (infra releases::VERSIONS_KEPT; never one an alias points at). Each deploy that changes
-# the code or its configuration publishes a new version and moves the `live` alias, which the
-# load balancer invokes. A failed deploy is rolled back by CloudFormation: the previous
-# version keeps serving, and the script says so.
+# or updated here), synthesize the template (infra), deploy it through a change set while
+# printing the stack's events. A deploy that changes the code or its configuration publishes
+# a new Lambda version while the `live` alias, which the load balancer invokes, stays on the
+# serving one; the new version is invoked directly with the load balancer's events for
+# /healthz and / (infra version-smoke), and only if it answers well does a second change set
+# move the alias to it. Then: print the outputs, run scripts/smoke.sh through the load
+# balancer, delete the published versions beyond the last few (never one an alias points at).
+# A failed deploy is rolled back by CloudFormation: the previous version keeps serving, and the
+# script says so.
 #
 # Stage `local` runs the same path against the MiniStack emulator on 127.0.0.1 (started when
 # it is not running, port $MINISTACK_PORT or 4566, seeded with a VPC, subnets, hosted zone and
@@ -37,12 +41,13 @@ DEPLOY_TIMEOUT_SECONDS="${DEPLOY_TIMEOUT_SECONDS:-3600}"
 # CloudFormation's limit for an inline template body.
 TEMPLATE_BODY_LIMIT=51200
 
-HELP_LINES=10
-dry_run=0 zip=""
+HELP_LINES=12
+dry_run=0 zip="" release=""
 while (($#)); do
   case "$1" in
     --dry-run) dry_run=1 ARGS_TAKEN=1 ;;
     --zip | --zip=*) option_value "$@"; zip="$(from_caller "$OPTION_VALUE")" ;;
+    --release | --release=*) option_value "$@"; release="$OPTION_VALUE" ;;
     *) stage_script_argument "$@" ;;
   esac
   shift "$ARGS_TAKEN"
@@ -50,6 +55,7 @@ done
 stage="$STAGE_ARG" stages_dir="$STAGES_DIR_ARG"
 [[ -n "$stage" ]] || die "which stage? e.g. scripts/deploy.sh local (no AWS account needed) or scripts/deploy.sh migrate (--help for more)"
 [[ -z "$zip" || -f "$zip" ]] || die "--zip $zip: no such file"
+[[ -z "$zip" || -z "$release" ]] || die "--zip and --release each name the code to deploy: give one"
 started=$SECONDS
 nothing_changed="Nothing was changed."
 
@@ -149,8 +155,18 @@ preflight_account_resources() {
   note "certificate ISSUED for $DOMAIN, zone $zone_name, ${#subnets[@]} subnets in $VPC_ID"
 }
 
-# Build: the zip (or the one given with --zip), checked; its sha256 names the artifact.
+# Build: the zip (or the one given with --zip, or the release kept in the bucket under the
+# sha256 given with --release), checked; its sha256 names the artifact.
 build_zip() {
+  if [[ -n "$release" ]]; then
+    step "Release $release from the artifact bucket (no build, no upload)"
+    key="$STACK/$release.zip"
+    ZIP_SHA256="$release"
+    ZIP_BYTES="$(aws_cli s3api head-object --bucket "$BUCKET" --key "$key" --query ContentLength --output text 2>&1)" \
+      || die "s3://$BUCKET/$key cannot be read ($(tail -n1 <<<"$ZIP_BYTES")): scripts/releases.sh $stage lists the releases kept. $nothing_changed"
+    note "s3://$BUCKET/$key, $(awk -v b="$ZIP_BYTES" 'BEGIN { printf "%.2f MiB", b / 1048576 }')"
+    return 0
+  fi
   # MiniStack runs `bootstrap` as a process on this machine: it needs this machine's architecture.
   build_arch="$ARCH"
   if ((emulator)); then
@@ -234,7 +250,17 @@ template_location() {
   fi
 }
 
+# A stack output's value (empty when the stack or the output is missing).
+stack_output() {
+  local value
+  value="$(aws_cli cloudformation describe-stacks --stack-name "$STACK" \
+    --query "Stacks[0].Outputs[?OutputKey=='$1'].OutputValue | [0]" --output text 2>/dev/null || true)"
+  [[ "$value" == None ]] || echo "$value"
+}
+
 # Change set: created and waited for; up_to_date=1 when it holds no change (then discarded).
+# The alias stays on the version serving now (LiveVersion): a new version takes traffic only
+# after its own smoke test (release_new_version).
 create_change_set() {
   step "Change set for stack $STACK"
   stack_status="$(stack_status "$STACK")" || die "the stack's status is unknown (above). $nothing_changed"
@@ -245,13 +271,22 @@ create_change_set() {
     *_IN_PROGRESS) die "stack $STACK is $stack_status: another deploy or delete is running; wait for it. $nothing_changed" ;;
     *) change_set_type=UPDATE ;;
   esac
-  note "stack is ${stack_status/NONE/new}: change set of type $change_set_type"
-  change_set="deploy-$(date -u +%Y%m%d-%H%M%S)-${ZIP_SHA256:0:12}"
+  serving_version=""
+  [[ "$change_set_type" == CREATE ]] || serving_version="$(stack_output LiveVersion)"
+  note "stack is ${stack_status/NONE/new}: change set of type $change_set_type${serving_version:+; version $serving_version serves until the new one passes its smoke test}"
+  submit_change_set "deploy-$(date -u +%Y%m%d-%H%M%S)-${ZIP_SHA256:0:12}" "$serving_version" "scripts/deploy.sh $stage: $key"
+}
+
+# Creates the change set NAME of the template with the zip's key and LiveVersion=VERSION, and
+# waits until it is ready.
+submit_change_set() {
+  change_set="$1"
   read -r -a capabilities <<<"$CAPABILITIES"
   aws_cli cloudformation create-change-set --stack-name "$STACK" --change-set-name "$change_set" \
     --change-set-type "$change_set_type" "${template_args[@]}" \
     --parameters "ParameterKey=$PARAM_BUCKET,ParameterValue=$BUCKET" "ParameterKey=$PARAM_KEY,ParameterValue=$key" \
-    --capabilities "${capabilities[@]}" --description "scripts/deploy.sh $stage: $key" >/dev/null
+    "ParameterKey=$PARAM_LIVE_VERSION,ParameterValue=$2" \
+    --capabilities "${capabilities[@]}" --description "$3" >/dev/null
   wait_for_change_set
 }
 
@@ -317,14 +352,37 @@ execute_change_set() {
   step "Stack $STACK is $stack_status"
 }
 
+# Release: a version this deploy published is invoked directly, as the load balancer would,
+# and takes the traffic (the alias moves to it, through the stack) only once it answers well.
+release_new_version() {
+  local newest live path
+  newest="$(stack_output NewestVersion)" live="$(stack_output LiveVersion)"
+  [[ -n "$newest" && "$newest" != "$live" ]] || return 0
+  step "Smoke test of version $newest before it takes traffic (invoked directly; version $live serves)"
+  for path in $(infra version-smoke paths); do
+    infra version-smoke event --path "$path" --host "$SITE_HOST" >"$work/smoke-event.json"
+    if ! aws_cli lambda invoke --function-name "$FUNCTION_NAME" --qualifier "$newest" \
+      --payload "fileb://$work/smoke-event.json" "$work/smoke-answer.json" >/dev/null \
+      || ! infra version-smoke check --path "$path" --answer "$work/smoke-answer.json"; then
+      die "version $newest FAILED its smoke test (above) and takes no traffic: version $live keeps serving. Fix it and deploy again"
+    fi
+  done
+  step "Version $newest takes the traffic (alias $ALIAS moves from $live)"
+  change_set_type=UPDATE
+  submit_change_set "release-$(date -u +%Y%m%d-%H%M%S)-v$newest" "$newest" "scripts/deploy.sh $stage: version $newest takes the traffic"
+  ((up_to_date)) || execute_change_set
+}
+
 # Verify: the outputs printed, the smoke test run against the stage's URL.
 # The stack retains the versions its releases replaced (for putting one back); all but the
 # newest few, and any an alias points at, are deleted (infra decides which).
 prune_versions() {
-  local versions aliased version
-  versions="$(aws_cli lambda list-versions-by-function --function-name "$FUNCTION_NAME" --query 'Versions[].Version' --output text)"
-  aliased="$(aws_cli lambda list-aliases --function-name "$FUNCTION_NAME" --query 'Aliases[].FunctionVersion' --output text)"
-  for version in $(infra versions-to-prune --versions "$versions" --aliased "$aliased"); do
+  local listings="$work/releases" version
+  if ! list_releases "$listings" --no-zips; then
+    warn "the stage is deployed, but its old versions could not be listed for pruning (above); the next deploy prunes them"
+    return 0
+  fi
+  for version in $(infra_releases prune "$listings"); do
     aws_cli lambda delete-function --function-name "$FUNCTION_NAME" --qualifier "$version"
     note "deleted version $version of $FUNCTION_NAME (the last $VERSIONS_KEPT releases are kept)"
   done
@@ -343,7 +401,7 @@ verify() {
 
   step "Smoke test"
   "$ROOT/scripts/smoke.sh" "$stage" --stages-dir "$stages_dir" \
-    || die "stack $STACK is deployed, but the smoke test FAILED (above): the new version is live. Deploy the previous version to go back"
+    || die "stack $STACK is deployed, but the smoke test FAILED (above): the new version is live. scripts/rollback.sh $stage puts the previous release back"
 
   prune_versions
   step "Deployed $stage in $((SECONDS - started))s: $URL"
@@ -363,7 +421,7 @@ preflight_aws_access
 preflight_account_resources
 build_zip
 synthesize
-((dry_run)) || publish
+((dry_run)) || [[ -n "$release" ]] || publish
 template_location
 create_change_set
 if ((!up_to_date)); then
@@ -374,5 +432,6 @@ if ((!up_to_date)); then
     exit 0
   fi
   execute_change_set
+  release_new_version
 fi
 verify

@@ -21,16 +21,10 @@ while (($#)); do
   esac
   shift "$ARGS_TAKEN"
 done
-stage="$STAGE_ARG" stages_dir="$STAGES_DIR_ARG"
-[[ -n "$stage" ]] || die "usage: scripts/smoke.sh <stage> [--stages-dir DIR] [--timeout SECONDS]"
+[[ -n "$STAGE_ARG" ]] || die "usage: scripts/smoke.sh <stage> [--stages-dir DIR] [--timeout SECONDS]"
 [[ -z "$timeout" || "$timeout" =~ ^[0-9]+$ ]] || die "--timeout must be a number of seconds, got ${timeout@Q}"
-
-if [[ "$stage" == local && -z "$stages_dir" ]]; then
-  ministack_up "$MINISTACK_PORT" || die "MiniStack is not running on 127.0.0.1:$MINISTACK_PORT: deploy first (scripts/deploy.sh local)"
-  use_ministack "$MINISTACK_PORT"
-  stages_dir="$DEPLOY_DIR/local/stages"
-  [[ -f "$stages_dir/local.toml" ]] || die "no seeded local stage in ${stages_dir#"$ROOT/"}: deploy first (scripts/deploy.sh local)"
-fi
+attach_local_stage
+stage="$STAGE_ARG" stages_dir="$STAGES_DIR_ARG"
 load_stage "$stage" "${stages_dir:-$DEFAULT_STAGES_DIR}" || die "stage ${stage@Q} cannot be read (above)"
 resolve_aws_cli
 

@@ -17,6 +17,11 @@
 #  5. migrate updated (new code, new memory); production untouched
 #  6. a failing migrate update is rolled back and the previous version keeps serving; the same
 #     deploy again is a no-op
+#  6b. releases.sh lists migrate's releases; rollback.sh refuses what it cannot put back
+#     (nothing changed), puts v1 back from the artifact bucket (smoke test included), then v2
+#     by a sha256 prefix
+#  6c. a new version is smoke-tested by invoking it directly before the alias moves to it: one
+#     that cannot start never takes traffic (v2 keeps serving)
 #  7. a temporary host name: refused while the certificate does not cover it; the stack's
 #     record moves there; the cut-over back to the domain is refused (nothing changed) while
 #     another record holds the name, and done once it is gone
@@ -251,6 +256,43 @@ hand_made_record DELETE
 checks resources "${MIGRATE_V2[@]}" --zip "$WORK/v2.zip"
 expect_ok redeploy-unchanged "$DEPLOY" migrate --stages-dir "$WORK/update" --zip "$WORK/v2.zip"
 grep -q "No changes: stack" "$LOGS/redeploy-unchanged.log" && ok "deploying the serving version again changes nothing" || fail "no 'No changes' on a re-deploy"
+
+step "Releases of migrate: listed, rolled back to v1 and forward to v2 by sha256, without a build"
+zip_sha() { (eval "$(infra zip-check --zip "$1" --arch "$(host_arch)")" && echo "$ZIP_SHA256"); }
+v1_sha="$(zip_sha "$WORK/v1.zip")" v2_sha="$(zip_sha "$WORK/v2.zip")"
+RELEASES=("$ROOT/scripts/releases.sh" migrate --stages-dir "$WORK/update")
+ROLLBACK=("$ROOT/scripts/rollback.sh" migrate --stages-dir "$WORK/update")
+serving_line() { grep -E "^ +[0-9]+ .* ${1:0:12} .* live: 100 %$" "$LOGS/$2.log"; }
+expect_ok releases-before "${RELEASES[@]}"
+serving_line "$v2_sha" releases-before >/dev/null && grep -q " ${v1_sha:0:12} " "$LOGS/releases-before.log" \
+  && ok "releases.sh: v2 serves (100 %), v1 is kept" || { cat "$LOGS/releases-before.log"; fail "releases.sh does not show v2 serving and v1 kept"; }
+snapshot="$(state function-state "${MIGRATE_V2[@]}")"
+expect_refused rollback-unknown-sha "no kept version and no zip in the artifact bucket" "${ROLLBACK[@]}" --to 0000000
+expect_refused rollback-unkept-version "version 999 is not kept" "${ROLLBACK[@]}" --to 999
+expect_refused rollback-to-serving "runs the code that serves now" "${ROLLBACK[@]}" --to "${v2_sha:0:7}"
+[[ "$(state function-state "${MIGRATE_V2[@]}")" == "$snapshot" ]] && ok "the refused rollbacks changed nothing" || fail "a refused rollback changed migrate"
+expect_ok rollback "${ROLLBACK[@]}"
+grep -q "the code of version .* (code ${v1_sha:0:12}" "$LOGS/rollback.log" && grep -q "no build, no upload" "$LOGS/rollback.log" \
+  && ok "rollback.sh chose v1's release and deployed it from the bucket: $(grep -o 'version [0-9]* (code [0-9a-f]*) → .*' "$LOGS/rollback.log" | cut -c1-110)" \
+  || fail "rollback.sh did not put v1's zip back from the bucket"
+grep -q "smoke test of migrate passed" "$LOGS/rollback.log" && ok "the rollback ran the smoke test" || fail "no smoke test after the rollback"
+checks resources "${MIGRATE_V2[@]}" --zip "$WORK/v1.zip"
+checks http "${MIGRATE_V2[@]}" --zip "$WORK/v1.zip" --marker v1
+expect_ok rollforward "${ROLLBACK[@]}" --to "${v2_sha:0:10}"
+checks http "${MIGRATE_V2[@]}" --zip "$WORK/v2.zip" --marker v2
+expect_ok releases-after "${RELEASES[@]}"
+serving_line "$v2_sha" releases-after >/dev/null && ok "releases.sh: v2 serves again, as a new version" \
+  || { cat "$LOGS/releases-after.log"; fail "releases.sh does not show v2 serving after the roll forward"; }
+
+step "A new version that fails its smoke test never takes traffic"
+# LEPTOS_ENV=broken stops bootstrap at start-up: the new version cannot answer.
+mkdir -p "$WORK/broken"
+infra stage-copy --stage migrate --stages-dir "$WORK/update" --out "$WORK/broken/migrate.toml" --set 'function.environment.LEPTOS_ENV="broken"'
+expect_refused broken-version "FAILED its smoke test" "$DEPLOY" migrate --stages-dir "$WORK/broken" --zip "$WORK/v3.zip"
+grep -q "keeps serving" "$LOGS/broken-version.log" && ! grep -q "takes the traffic" "$LOGS/broken-version.log" \
+  && ok "the deploy stopped before moving the alias: $(grep -o 'version [0-9]* FAILED.*' "$LOGS/broken-version.log" | cut -c1-100)" \
+  || fail "the broken version's deploy did not stop before the alias moved"
+checks http "${MIGRATE_V2[@]}" --zip "$WORK/v2.zip" --marker v2
 
 step "A temporary host name: the stage moves to it, the old site's record is never touched, the cut-over refuses until it is gone"
 preview="preview.${domain#*.}"

@@ -29,6 +29,11 @@ pub fn sub_with(text: impl Into<String>, variables: Value) -> Value {
     json!({ "Fn::Sub": [text.into(), variables] })
 }
 
+/// `{"Fn::If": [condition, then, otherwise]}`.
+pub fn if_(condition: &str, then: Value, otherwise: Value) -> Value {
+    json!({ "Fn::If": [condition, then, otherwise] })
+}
+
 /// `{"Fn::Join": [separator, parts]}`.
 pub fn join(separator: &str, parts: Vec<Value>) -> Value {
     json!({ "Fn::Join": [separator, parts] })
@@ -155,6 +160,8 @@ pub struct Template {
     pub description: String,
     /// `Parameters` by name.
     pub parameters: BTreeMap<String, Value>,
+    /// `Conditions` by name (the section is left out when there are none).
+    pub conditions: BTreeMap<String, Value>,
     /// `Resources` by logical id.
     pub resources: BTreeMap<String, Resource>,
     /// `Outputs` by name.
@@ -183,13 +190,17 @@ impl Template {
             .iter()
             .map(|(id, resource)| (id.clone(), resource.to_json()))
             .collect();
-        json!({
+        let mut template = json!({
             "AWSTemplateFormatVersion": "2010-09-09",
             "Description": self.description,
             "Parameters": self.parameters,
             "Resources": resources,
             "Outputs": self.outputs,
-        })
+        });
+        if !self.conditions.is_empty() {
+            template["Conditions"] = json!(self.conditions);
+        }
+        template
     }
 
     /// The template as canonical, indented JSON with a final newline.

@@ -29,6 +29,22 @@ pub fn describe(stage: &Stage) -> Value {
         .filter(|resource| resource.kind == "AWS::CloudWatch::Alarm")
         .filter_map(|resource| resource.properties["AlarmName"].as_str())
         .collect();
+    let function_facts = json!({
+        "memory_mb": function.memory_mb,
+        "timeout_seconds": function.timeout_seconds,
+        "log_retention_days": function.log_retention_days,
+        "reserved_concurrency": function.reserved_concurrency,
+        "provisioned_concurrency": function.provisioned_concurrency,
+        "tracing": function.tracing,
+        "environment": function.environment,
+    });
+    // The web ACL: attached by ARN, or created with this rate limit.
+    let waf = settings.load_balancer.waf.as_ref().map(|waf| {
+        json!({
+            "web_acl_arn": waf.web_acl_arn,
+            "rate_limit": waf.web_acl_arn.is_none().then(|| waf.rate_limit()),
+        })
+    });
     json!({
         "logical_ids": template.resources.keys().collect::<Vec<_>>(),
         "alarm_names": alarm_names,
@@ -51,6 +67,7 @@ pub fn describe(stage: &Stage) -> Value {
         "parameters": {
             "artifact_bucket": parameters::ARTIFACT_BUCKET,
             "artifact_key": parameters::ARTIFACT_KEY,
+            "live_version": parameters::LIVE_VERSION,
         },
         "capabilities": CAPABILITIES,
         "architecture": settings.function.architecture.as_str(),
@@ -81,20 +98,15 @@ pub fn describe(stage: &Stage) -> Value {
         "alarm_prefix": names.alarm_prefix,
         "alarm_topic_arn": settings.alarms.sns_topic_arn,
         "access_log_bucket": settings.load_balancer.access_log_bucket,
+        "waf": waf,
         "idle_timeout_seconds": settings.load_balancer.idle_timeout_seconds,
-        "function": {
-            "memory_mb": function.memory_mb,
-            "timeout_seconds": function.timeout_seconds,
-            "log_retention_days": function.log_retention_days,
-            "reserved_concurrency": function.reserved_concurrency,
-            "environment": function.environment,
-        },
+        "function": function_facts,
     })
 }
 
 /// The shell variable each deploy script reads, and the `describe` field it comes from (a
 /// `/`-separated path). Deploy scripts `eval` [`shell_assignments`]; names are their API.
-const SHELL_VARIABLES: [(&str, &str); 32] = [
+const SHELL_VARIABLES: [(&str, &str); 33] = [
     ("STAGE_NAME", "stage"),
     ("STAGE_FILE", "file"),
     ("STACK", "stack_name"),
@@ -106,6 +118,7 @@ const SHELL_VARIABLES: [(&str, &str); 32] = [
     ("PARTITION", "partition"),
     ("PARAM_BUCKET", "parameters/artifact_bucket"),
     ("PARAM_KEY", "parameters/artifact_key"),
+    ("PARAM_LIVE_VERSION", "parameters/live_version"),
     ("CAPABILITIES", "capabilities"),
     ("ARCH", "architecture"),
     ("DOMAIN", "domain"),

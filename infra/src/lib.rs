@@ -22,12 +22,16 @@
 //! - [`stage_copy`]: copies of a stage file with values replaced, for rehearsals.
 //! - [`function_zip`]: the function zip written reproducibly and checked for what Lambda
 //!   refuses.
-//! - [`releases`]: which retained Lambda versions a deploy prunes.
+//! - [`releases`]: a stage's releases (published versions behind the `live` alias): the
+//!   listing, a rollback's target, the versions a deploy prunes (`infra releases …`).
+//! - [`version_smoke`]: the smoke test of a new version, invoked directly before it takes
+//!   traffic: the load balancer's event and the check of the answer.
 //! - [`change_table`]: a change set as the deploy prints it before running it.
 //! - [`emulator`]: the deploy rehearsal's seed and checks on the MiniStack emulator, through
 //!   the AWS CLI (`infra emulator …`).
 //! - [`cli`]: the `infra` command line (`synth`, `describe`, `stack-name`, `stages`,
-//!   `check-*`, `stage-copy`, `zip-*`, `change-table`).
+//!   `check-*`, `stage-copy`, `zip-*`, `change-table`), and the option parser of its command
+//!   groups (`emulator`, `releases`).
 
 pub mod alarms;
 pub mod artifacts;
@@ -45,6 +49,7 @@ pub mod releases;
 pub mod resources;
 pub mod stage_copy;
 pub mod template;
+pub mod version_smoke;
 
 pub use config::{ConfigError, Stage};
 pub use template::synth;

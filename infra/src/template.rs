@@ -4,7 +4,7 @@ use serde_json::json;
 
 use crate::cfn::{self, Template};
 use crate::config::Stage;
-use crate::resources::{self, ids, parameters};
+use crate::resources::{self, conditions, ids, parameters};
 use crate::{alarms, dashboard};
 
 /// Builds the stage's template.
@@ -38,9 +38,24 @@ pub fn synth(stage: &Stage) -> Template {
         }),
     );
 
+    template.parameters.insert(
+        parameters::LIVE_VERSION.into(),
+        json!({
+            "Type": "String",
+            "Description": "The version the live alias serves (the deploy keeps the serving one here while it publishes and smoke-tests a new one); empty: the version this update publishes",
+            "Default": "",
+            "AllowedPattern": "^[0-9]*$",
+        }),
+    );
+    template.conditions.insert(
+        conditions::LIVE_VERSION_PINNED.into(),
+        json!({ "Fn::Not": [{ "Fn::Equals": [cfn::reference(parameters::LIVE_VERSION), ""] }] }),
+    );
+
     resources::function::add(&mut template, stage);
     resources::network::add(&mut template, stage);
     resources::load_balancer::add(&mut template, stage);
+    resources::firewall::add(&mut template, stage);
     resources::dns::add(&mut template, stage);
     dashboard::add(&mut template, stage);
     alarms::add(&mut template, stage);
@@ -68,6 +83,11 @@ pub fn synth(stage: &Stage) -> Template {
     template.output(
         "LiveVersion",
         "The function version the load balancer invokes (alias live)",
+        resources::function::live_version(),
+    );
+    template.output(
+        "NewestVersion",
+        "The function version this stack published last (live once its smoke test passed)",
         cfn::get_att(ids::FUNCTION_VERSION, "Version"),
     );
     template.output(

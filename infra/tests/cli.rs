@@ -54,7 +54,7 @@ fn stages_lists_every_toml_file_of_the_stages_directory() {
     assert_eq!(listed.lines().collect::<Vec<_>>(), files);
     assert_eq!(
         stdout_of(&["stages", "--stages-dir", FIXTURES_DIR]),
-        b"local\nmigrate\nproduction\n"
+        b"hardened\nlocal\nmigrate\nproduction\n"
     );
 }
 
@@ -69,7 +69,7 @@ fn two_synths_of_every_stage_are_byte_identical() {
         let template: Value = serde_json::from_slice(&first).expect("synth prints JSON");
         assert_eq!(template["AWSTemplateFormatVersion"], "2010-09-09");
     }
-    for stage in ["local", "migrate", "production"] {
+    for stage in ["hardened", "local", "migrate", "production"] {
         let args = ["synth", "--stage", stage, "--stages-dir", FIXTURES_DIR];
         assert_eq!(stdout_of(&args), stdout_of(&args), "fixtures/{stage}");
     }
@@ -128,7 +128,7 @@ fn unknown_stage_is_named_with_the_stages_there_are() {
     let message = String::from_utf8(output.stderr).unwrap();
     assert!(message.contains("unknown stage \"staging\""), "{message}");
     assert!(
-        message.contains("the stages there are: local, migrate, production"),
+        message.contains("the stages there are: hardened, local, migrate, production"),
         "{message}"
     );
 }

@@ -368,15 +368,148 @@ fn role_may_only_write_its_own_log_group() {
         );
         let policies = role["Properties"]["Policies"].as_array().unwrap();
         assert_eq!(policies.len(), 1);
+        let mut statements = vec![json!({
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": { "Fn::GetAtt": [log_group_id, "Arn"] },
+        })];
+        // X-Ray's write actions take no resource; granted only where tracing is on.
+        if stage.settings.function.tracing {
+            statements.push(json!({
+                "Effect": "Allow",
+                "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+                "Resource": "*",
+            }));
+        }
         assert_eq!(
             policies[0]["PolicyDocument"]["Statement"],
-            json!([{
-                "Effect": "Allow",
-                "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-                "Resource": { "Fn::GetAtt": [log_group_id, "Arn"] },
-            }])
+            json!(statements),
+            "{}",
+            label(&stage)
         );
     }
+}
+
+#[test]
+fn tracing_and_provisioned_concurrency_are_on_exactly_where_the_stage_says() {
+    for (stage, template) in every_stage_with_template() {
+        let function = &stage.settings.function;
+        let (_, lambda) = only(&template, "AWS::Lambda::Function");
+        let tracing = &lambda["Properties"]["TracingConfig"];
+        if function.tracing {
+            assert_eq!(tracing, &json!({ "Mode": "Active" }), "{}", label(&stage));
+        } else {
+            assert!(
+                tracing.is_null(),
+                "{}: tracing is off by default",
+                label(&stage)
+            );
+        }
+        let (_, alias) = only(&template, "AWS::Lambda::Alias");
+        let provisioned = &alias["Properties"]["ProvisionedConcurrencyConfig"];
+        match function.provisioned_concurrency {
+            Some(count) => assert_eq!(
+                provisioned,
+                &json!({ "ProvisionedConcurrentExecutions": count }),
+                "{}",
+                label(&stage)
+            ),
+            None => assert!(provisioned.is_null(), "{}", label(&stage)),
+        }
+    }
+    assert!(
+        fixture("hardened").settings.function.tracing,
+        "a fixture turns tracing on"
+    );
+}
+
+#[test]
+fn a_web_acl_guards_the_load_balancer_exactly_where_the_stage_asks() {
+    for (stage, template) in every_stage_with_template() {
+        let associations = resources_of(&template, "AWS::WAFv2::WebACLAssociation");
+        let acls = resources_of(&template, "AWS::WAFv2::WebACL");
+        let Some(waf) = &stage.settings.load_balancer.waf else {
+            assert!(
+                associations.is_empty() && acls.is_empty(),
+                "{}: no WAF unless asked",
+                label(&stage)
+            );
+            continue;
+        };
+        assert_eq!(associations.len(), 1, "{}", label(&stage));
+        let association = &associations[0].1["Properties"];
+        assert_eq!(
+            association["ResourceArn"],
+            json!({ "Ref": load_balancer_id(&template) })
+        );
+        match &waf.web_acl_arn {
+            Some(arn) => {
+                assert!(
+                    acls.is_empty(),
+                    "{}: an attached web ACL is not created",
+                    label(&stage)
+                );
+                assert_eq!(association["WebACLArn"], json!(arn));
+            }
+            None => {
+                assert_eq!(acls.len(), 1, "{}", label(&stage));
+                let (acl_id, acl) = acls[0];
+                assert_eq!(
+                    association["WebACLArn"],
+                    json!({ "Fn::GetAtt": [acl_id, "Arn"] })
+                );
+                let properties = &acl["Properties"];
+                assert_eq!(properties["Scope"], "REGIONAL");
+                assert_eq!(properties["DefaultAction"], json!({ "Allow": {} }));
+                let rules = properties["Rules"].as_array().unwrap();
+                let rate = rules
+                    .iter()
+                    .find_map(|rule| rule["Statement"].get("RateBasedStatement"))
+                    .expect("a rate-based rule");
+                assert_eq!(rate["Limit"], json!(waf.rate_limit()));
+                assert_eq!(rate["AggregateKeyType"], "IP");
+                let groups: Vec<&Value> = rules
+                    .iter()
+                    .filter_map(|rule| rule["Statement"].get("ManagedRuleGroupStatement"))
+                    .collect();
+                let names: Vec<&str> = groups
+                    .iter()
+                    .map(|group| group["Name"].as_str().unwrap())
+                    .collect();
+                assert_eq!(
+                    names,
+                    [
+                        "AWSManagedRulesCommonRuleSet",
+                        "AWSManagedRulesKnownBadInputsRuleSet"
+                    ]
+                );
+                // The common rule set's 8 KB body limit would refuse the site's own forms.
+                assert_eq!(
+                    groups[0]["RuleActionOverrides"],
+                    json!([{ "Name": "SizeRestrictions_BODY", "ActionToUse": { "Count": {} } }])
+                );
+                let mut priorities: Vec<u64> = rules
+                    .iter()
+                    .map(|rule| rule["Priority"].as_u64().unwrap())
+                    .collect();
+                priorities.dedup();
+                assert_eq!(
+                    priorities.len(),
+                    rules.len(),
+                    "each rule has its own priority"
+                );
+            }
+        }
+    }
+    let arn = "arn:aws:wafv2:eu-west-1:333333333333:regional/webacl/shared/0123abcd";
+    let (_, template) = variant(
+        "hardened",
+        "rate_limit = 1000",
+        &format!("web_acl_arn = \"{arn}\""),
+    );
+    assert!(resources_of(&template, "AWS::WAFv2::WebACL").is_empty());
+    let (_, association) = only(&template, "AWS::WAFv2::WebACLAssociation");
+    assert_eq!(association["Properties"]["WebACLArn"], arn);
 }
 
 #[test]
@@ -627,8 +760,25 @@ fn the_alias_points_at_a_version_published_per_code_and_retained_when_replaced()
             "{}",
             label(&stage)
         );
+        // The serving version while a new one is published and smoke-tested, else the new one.
+        let live = json!({ "Fn::If": [
+            "LiveVersionPinned",
+            { "Ref": "LiveVersion" },
+            { "Fn::GetAtt": [version_id, "Version"] },
+        ] });
+        assert_eq!(alias["Properties"]["FunctionVersion"], live);
+        assert_eq!(template["Outputs"]["LiveVersion"]["Value"], live);
         assert_eq!(
-            alias["Properties"]["FunctionVersion"],
+            template["Conditions"]["LiveVersionPinned"],
+            json!({ "Fn::Not": [{ "Fn::Equals": [{ "Ref": "LiveVersion" }, ""] }] })
+        );
+        let parameter = &template["Parameters"]["LiveVersion"];
+        assert_eq!(
+            (&parameter["Default"], &parameter["AllowedPattern"]),
+            (&json!(""), &json!("^[0-9]*$"))
+        );
+        assert_eq!(
+            template["Outputs"]["NewestVersion"]["Value"],
             json!({ "Fn::GetAtt": [version_id, "Version"] })
         );
         assert_eq!(
@@ -650,6 +800,7 @@ fn outputs_name_url_alb_target_group_function_and_dashboard() {
                 "FunctionName",
                 "LiveVersion",
                 "LoadBalancerDnsName",
+                "NewestVersion",
                 "TargetGroupArn",
                 "Url"
             ]

@@ -11,7 +11,6 @@ use crate::checks::{check_certificate, check_records, check_zone};
 use crate::config::{ConfigError, DEFAULT_STAGES_DIR, Stage, list_stages, read_stage_file};
 use crate::describe::{describe, shell_assignments};
 use crate::function_zip;
-use crate::releases::{VERSIONS_KEPT, versions_to_prune};
 use crate::stage_copy::{Change, copy_with_changes};
 use crate::template::synth;
 
@@ -54,9 +53,12 @@ without a stage:
   zip-add --zip FILE --out FILE --name PATH --text TEXT
                                     a copy of the zip with one more file
   change-table                      describe-change-set JSON (stdin) as a table
-  versions-to-prune --versions LIST --aliased LIST
-                                    the published versions a deploy deletes: all but the
-                                    newest few and those an alias points at
+  releases COMMAND ...              a stage's releases from the AWS CLI's listings: list
+                                    them, choose a rollback's, the versions to prune
+                                    (`infra releases`)
+  version-smoke COMMAND ...         the smoke test of a new version before it takes traffic:
+                                    the event to invoke it with, the check of its answer
+                                    (`infra version-smoke`)
   emulator COMMAND ...              the deploy rehearsal on MiniStack: seed a stage's account
                                     resources, check what a deploy left (`infra emulator`)
 
@@ -134,13 +136,6 @@ pub enum Command {
     },
     /// Print a change set (describe-change-set JSON on stdin) as a table.
     ChangeTable,
-    /// Print the versions to delete, one per line.
-    VersionsToPrune {
-        /// The function's versions, as the AWS CLI lists them.
-        versions: String,
-        /// The versions aliases point at.
-        aliased: String,
-    },
     /// Print the usage.
     Help,
 }
@@ -204,7 +199,7 @@ impl From<ConfigError> for CliError {
 }
 
 /// The commands, as typed.
-const COMMANDS: [&str; 13] = [
+const COMMANDS: [&str; 12] = [
     "synth",
     "describe",
     "stack-name",
@@ -217,7 +212,6 @@ const COMMANDS: [&str; 13] = [
     "zip-check",
     "zip-add",
     "change-table",
-    "versions-to-prune",
 ];
 
 /// Parses the arguments (without the program name).
@@ -237,8 +231,6 @@ pub fn parse_args(args: &[String]) -> Result<Invocation, CliError> {
     let mut name = None;
     let mut text = None;
     let mut owned = None;
-    let mut versions = None;
-    let mut aliased = None;
     let mut changes = Vec::new();
     let mut args = args.iter();
     while let Some(argument) = args.next() {
@@ -278,8 +270,6 @@ pub fn parse_args(args: &[String]) -> Result<Invocation, CliError> {
             "--name" => name = Some(value("--name")?),
             "--text" => text = Some(value("--text")?),
             "--owned" => owned = Some(value("--owned")?),
-            "--versions" => versions = Some(value("--versions")?),
-            "--aliased" => aliased = Some(value("--aliased")?),
             "--set" => changes.push(Change::parse_set(&value("--set")?).map_err(CliError::Usage)?),
             "--unset" => changes.push(Change::Unset(value("--unset")?)),
             name if command_name.is_none() && COMMANDS.contains(&name) => command_name = Some(name),
@@ -330,10 +320,6 @@ pub fn parse_args(args: &[String]) -> Result<Invocation, CliError> {
             text: required(text.take(), "zip-add needs --text TEXT")?,
         },
         Some("change-table") => Command::ChangeTable,
-        Some("versions-to-prune") => Command::VersionsToPrune {
-            versions: required(versions.take(), "versions-to-prune needs --versions LIST")?,
-            aliased: aliased.take().unwrap_or_default(),
-        },
         Some(_) => Command::Stages,
     };
     for (left, option, owner) in [
@@ -353,8 +339,6 @@ pub fn parse_args(args: &[String]) -> Result<Invocation, CliError> {
         (zone.is_some(), "--zone", "check-zone"),
         (existing.is_some(), "--existing", "check-records"),
         (owned.is_some(), "--owned", "check-records"),
-        (versions.is_some(), "--versions", "versions-to-prune"),
-        (aliased.is_some(), "--aliased", "versions-to-prune"),
         (!changes.is_empty(), "--set/--unset", "stage-copy"),
     ] {
         if left {
@@ -369,7 +353,6 @@ pub fn parse_args(args: &[String]) -> Result<Invocation, CliError> {
             | Command::ZipCheck { .. }
             | Command::ZipAdd { .. }
             | Command::ChangeTable
-            | Command::VersionsToPrune { .. }
     );
     if needs_stage && stage.is_none() {
         return Err(CliError::Usage("--stage STAGE is needed".into()));
@@ -383,8 +366,18 @@ pub fn parse_args(args: &[String]) -> Result<Invocation, CliError> {
 
 /// Runs the command line, writing results to `stdout`.
 pub fn run(args: &[String], stdout: &mut dyn Write) -> Result<(), CliError> {
-    if args.first().is_some_and(|command| command == "emulator") {
-        return crate::emulator::run(&args[1..], stdout).map_err(CliError::Check);
+    // The command groups parse their own options.
+    match args.first().map(String::as_str) {
+        Some("emulator") => {
+            return crate::emulator::run(&args[1..], stdout).map_err(CliError::Check);
+        }
+        Some("releases") => {
+            return crate::releases::run(&args[1..], stdout).map_err(CliError::Check);
+        }
+        Some("version-smoke") => {
+            return crate::version_smoke::run(&args[1..], stdout).map_err(CliError::Check);
+        }
+        _ => {}
     }
     let invocation = parse_args(args)?;
     let write_stdout = |stdout: &mut dyn Write, text: &str| {
@@ -471,11 +464,6 @@ pub fn run(args: &[String], stdout: &mut dyn Write) -> Result<(), CliError> {
                 })?;
             write_stdout(stdout, &change_table(&change_set))
         }
-        Command::VersionsToPrune { versions, aliased } => {
-            let prune = versions_to_prune(versions, aliased, VERSIONS_KEPT);
-            let lines: String = prune.iter().map(|version| format!("{version}\n")).collect();
-            write_stdout(stdout, &lines)
-        }
         Command::Synth { out, artifacts } => {
             let stage = load()?;
             let text = if *artifacts {
@@ -505,6 +493,8 @@ fn write_file(path: &PathBuf, text: &str) -> Result<(), CliError> {
     }
     std::fs::write(path, text).map_err(failed)
 }
+
+pub mod subcommand;
 
 #[cfg(test)]
 mod tests;

@@ -20,12 +20,12 @@ pub mod seed;
 pub mod state;
 pub mod zip_facts;
 
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+use crate::cli::subcommand::{self, Group, Invocation};
 use crate::config::{DEFAULT_STAGES_DIR, Stage};
 use crate::describe::describe;
 use aws::AwsCli;
@@ -53,106 +53,39 @@ usage: infra emulator <command> --endpoint http://127.0.0.1:PORT [options]
 
 options: --stages-dir D (default stages/), --aws-cli PATH (default $AWS_CLI, else aws)";
 
-/// The options each command takes (each takes a value; the last five may repeat).
-const COMMANDS: [(&str, &[&str]); 7] = [
-    ("seed", &["stage"]),
-    ("check-resources", &["stage", "zip", "key"]),
-    ("check-http", &["stage", "zip", "marker"]),
-    ("function-state", &["stage"]),
-    ("snapshot", &["region"]),
-    (
-        "check-leftovers",
-        &[
-            "region",
-            "prefix",
-            "zone",
-            "stack-kept",
-            "bucket-kept",
-            "bucket-gone",
-        ],
-    ),
-    ("free-port", &[]),
-];
-
-/// Options every command but `free-port` takes.
-const COMMON: [&str; 3] = ["endpoint", "stages-dir", "aws-cli"];
-
-/// Options that may be given more than once.
-const REPEATED: [&str; 4] = ["zone", "stack-kept", "bucket-kept", "bucket-gone"];
-
-/// A parsed `infra emulator` command line.
-#[derive(Debug, PartialEq, Eq)]
-pub struct Invocation {
-    /// The command.
-    pub command: String,
-    /// Each option's values, by name without `--`.
-    pub options: BTreeMap<String, Vec<String>>,
-}
-
-impl Invocation {
-    /// The option's value, if given.
-    fn get(&self, name: &str) -> Option<&str> {
-        self.options
-            .get(name)
-            .and_then(|values| values.first())
-            .map(String::as_str)
-    }
-
-    /// The option's value, or an error naming it.
-    fn required(&self, name: &str) -> Result<&str, String> {
-        self.get(name)
-            .ok_or_else(|| format!("emulator {} needs --{name}", self.command))
-    }
-
-    /// Every value of a repeatable option.
-    fn all(&self, name: &str) -> Vec<String> {
-        self.options.get(name).cloned().unwrap_or_default()
-    }
-}
+/// What `infra emulator` accepts: each command's options (each takes a value; the last five
+/// of check-leftovers may repeat), and those every command but `free-port` takes.
+const GROUP: Group = Group {
+    name: "emulator",
+    usage: USAGE,
+    commands: &[
+        ("seed", &["stage"]),
+        ("check-resources", &["stage", "zip", "key"]),
+        ("check-http", &["stage", "zip", "marker"]),
+        ("function-state", &["stage"]),
+        ("snapshot", &["region"]),
+        (
+            "check-leftovers",
+            &[
+                "region",
+                "prefix",
+                "zone",
+                "stack-kept",
+                "bucket-kept",
+                "bucket-gone",
+            ],
+        ),
+        ("free-port", &[]),
+    ],
+    common: &["endpoint", "stages-dir", "aws-cli"],
+    bare: &["free-port"],
+    repeated: &["zone", "stack-kept", "bucket-kept", "bucket-gone"],
+};
 
 /// Parses `infra emulator` arguments (after `emulator`).
 pub fn parse(args: &[String]) -> Result<Invocation, String> {
-    let usage = |message: String| format!("{message}\n\n{USAGE}");
-    let command = args
-        .first()
-        .ok_or_else(|| usage("emulator needs a command".into()))?;
-    let allowed = COMMANDS
-        .iter()
-        .find(|(name, _)| name == command)
-        .map(|(_, options)| *options)
-        .ok_or_else(|| usage(format!("unknown emulator command {command:?}")))?;
-    let mut options: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let mut rest = args[1..].iter();
-    while let Some(argument) = rest.next() {
-        let (name, inline) = match argument.strip_prefix("--").map(|flag| flag.split_once('=')) {
-            Some(Some((name, value))) => (name, Some(value.to_string())),
-            Some(None) => (&argument[2..], None),
-            None => return Err(usage(format!("unexpected argument {argument:?}"))),
-        };
-        let common = command != "free-port" && COMMON.contains(&name);
-        if !common && !allowed.contains(&name) {
-            return Err(usage(format!(
-                "--{name} does not go with emulator {command}"
-            )));
-        }
-        let value = match inline {
-            Some(value) => value,
-            None => rest
-                .next()
-                .cloned()
-                .ok_or_else(|| usage(format!("--{name} needs a value")))?,
-        };
-        let values = options.entry(name.to_string()).or_default();
-        if !values.is_empty() && !REPEATED.contains(&name) {
-            return Err(usage(format!("--{name} is given twice")));
-        }
-        values.push(value);
-    }
-    let invocation = Invocation {
-        command: command.clone(),
-        options,
-    };
-    if command != "free-port" {
+    let invocation = subcommand::parse(&GROUP, args)?;
+    if invocation.command != "free-port" {
         invocation.required("endpoint")?;
     }
     Ok(invocation)

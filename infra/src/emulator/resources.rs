@@ -91,6 +91,11 @@ fn check_stack(
         &outputs,
     )?;
     report.check(
+        !output("LiveVersion").is_empty() && output("LiveVersion") == output("NewestVersion"),
+        "the newest version took the traffic (outputs LiveVersion and NewestVersion agree)",
+        &outputs,
+    )?;
+    report.check(
         output("LoadBalancerDnsName").ends_with(".elb.amazonaws.com"),
         "output LoadBalancerDnsName",
         output("LoadBalancerDnsName"),
@@ -390,6 +395,16 @@ fn check_function(
         format!("code is the zip {}…", &zip.sha256_hex[..12]),
         &function["CodeSha256"],
     )?;
+    let tracing = if wanted["tracing"] == json!(true) {
+        "Active"
+    } else {
+        "PassThrough"
+    };
+    report.check(
+        text(&function["TracingConfig"]["Mode"]) == tracing,
+        format!("X-Ray tracing mode {tracing}"),
+        &function["TracingConfig"],
+    )?;
     let role_name = physical
         .get("FunctionRole")
         .and_then(|role| role.rsplit('/').next())
@@ -467,6 +482,18 @@ fn check_alias(
         format!("version {version} is this zip's code and its description names it"),
         (&released["CodeSha256"], &released["Description"]),
     )?;
+    if let Some(wanted) = facts["function"]["provisioned_concurrency"].as_u64() {
+        let config = aws.call(
+            "lambda",
+            "get-provisioned-concurrency-config",
+            &["--function-name", name, "--qualifier", alias],
+        )?;
+        report.check(
+            config["RequestedProvisionedConcurrentExecutions"].as_u64() == Some(wanted),
+            format!("{wanted} provisioned concurrent executions on alias {alias}"),
+            &config,
+        )?;
+    }
     Ok(alias_arn)
 }
 
@@ -827,5 +854,57 @@ mod tests {
                 .unwrap_err()
                 .contains("one ELB invoke permission")
         );
+    }
+
+    #[test]
+    fn the_alias_serves_this_zip_with_the_provisioned_concurrency_the_stage_asks() {
+        let zip = ZipFacts {
+            sha256_hex: "ab".repeat(32),
+            sha256_base64: "q6ur".into(),
+            bytes: 1,
+            hashes: BTreeMap::new(),
+        };
+        let aws = |requested: u64| {
+            FakeAws::new()
+                .answer("lambda get-alias", json!({"AliasArn": "arn:f:live", "FunctionVersion": "3"}))
+                .answer(
+                    "lambda get-function-configuration",
+                    json!({"CodeSha256": "q6ur", "Description": format!("s/{}.zip config x", "ab".repeat(32))}),
+                )
+                .answer(
+                    "lambda get-provisioned-concurrency-config",
+                    json!({"RequestedProvisionedConcurrentExecutions": requested}),
+                )
+        };
+        let mut with_provisioned = facts();
+        with_provisioned["function"] = json!({"provisioned_concurrency": 2});
+        let mut sink = Vec::new();
+        let mut report = Report::new(&mut sink);
+        let arn = check_alias(&aws(2), &with_provisioned, &zip, "arn:f", &mut report).unwrap();
+        assert_eq!((arn.as_str(), report.passed()), ("arn:f:live", 3));
+
+        let error = check_alias(
+            &aws(1),
+            &with_provisioned,
+            &zip,
+            "arn:f",
+            &mut Report::new(&mut Vec::new()),
+        )
+        .unwrap_err();
+        assert!(
+            error.contains("2 provisioned concurrent executions"),
+            "{error}"
+        );
+        // Without the option, its configuration is not asked for.
+        let off = aws(0);
+        check_alias(
+            &off,
+            &facts(),
+            &zip,
+            "arn:f",
+            &mut Report::new(&mut Vec::new()),
+        )
+        .unwrap();
+        assert!(!off.calls().iter().any(|call| call.contains("provisioned")));
     }
 }

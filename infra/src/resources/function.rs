@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 
-use super::{ids, parameters, tags};
+use super::{conditions, ids, parameters, tags};
 use crate::cfn::{self, Resource, Template};
 use crate::config::Stage;
 
@@ -28,38 +28,44 @@ pub fn add(template: &mut Template, stage: &Stage) {
     let file = stage.file_name();
 
     // The role may write to its own log group and nothing else: no logs:CreateLogGroup (the
-    // template creates the group), no VPC network interfaces, and no X-Ray tracing, whose
-    // xray:Put* actions cannot be scoped to a resource (the handler logs the ALB's
-    // X-Amzn-Trace-Id with every request instead).
-    template.add(
-        ids::FUNCTION_ROLE,
-        Resource::new(
-            "AWS::IAM::Role",
-            json!({
-                "Description": format!("Execution role of {}: writes its own log group, nothing else", names.function),
-                "AssumeRolePolicyDocument": {
-                    "Version": "2012-10-17",
-                    "Statement": [{
-                        "Effect": "Allow",
-                        "Principal": { "Service": "lambda.amazonaws.com" },
-                        "Action": "sts:AssumeRole",
-                    }],
-                },
-                "Policies": [{
-                    "PolicyName": "write-own-log-group",
-                    "PolicyDocument": {
-                        "Version": "2012-10-17",
-                        "Statement": [{
-                            "Effect": "Allow",
-                            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-                            "Resource": cfn::get_att(ids::FUNCTION_LOG_GROUP, "Arn"),
-                        }],
-                    },
+    // template creates the group), no VPC network interfaces, and X-Ray only where the stage
+    // turns tracing on (xray:Put* cannot be scoped to a resource; the handler logs the ALB's
+    // X-Amzn-Trace-Id with every request either way).
+    let mut statements = vec![json!({
+        "Effect": "Allow",
+        "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+        "Resource": cfn::get_att(ids::FUNCTION_LOG_GROUP, "Arn"),
+    })];
+    if function.tracing {
+        statements.push(json!({
+            "Effect": "Allow",
+            "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+            "Resource": "*",
+        }));
+    }
+    let role = Resource::new(
+        "AWS::IAM::Role",
+        json!({
+            "Description": format!("Execution role of {}: writes its own log group, nothing else", names.function),
+            "AssumeRolePolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [{
+                    "Effect": "Allow",
+                    "Principal": { "Service": "lambda.amazonaws.com" },
+                    "Action": "sts:AssumeRole",
                 }],
-                "Tags": tags(stage),
-            }),
-        ),
+            },
+            "Policies": [{
+                "PolicyName": "write-own-log-group",
+                "PolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": statements,
+                },
+            }],
+            "Tags": tags(stage),
+        }),
     );
+    template.add(ids::FUNCTION_ROLE, role);
 
     let log_group = Resource::new(
         "AWS::Logs::LogGroup",
@@ -96,6 +102,9 @@ pub fn add(template: &mut Template, stage: &Stage) {
     }
     if let Some(reserved) = function.reserved_concurrency {
         properties["ReservedConcurrentExecutions"] = json!(reserved);
+    }
+    if function.tracing {
+        properties["TracingConfig"] = json!({ "Mode": "Active" });
     }
     let version_description = cfn::sub(format!(
         "${{{}}} config {}",
@@ -155,18 +164,18 @@ pub fn add(template: &mut Template, stage: &Stage) {
         )
         .data_policies("Delete", "Retain"),
     );
-    template.add(
-        ids::LIVE_ALIAS,
-        Resource::new(
-            "AWS::Lambda::Alias",
-            json!({
-                "FunctionName": cfn::reference(ids::FUNCTION),
-                "FunctionVersion": cfn::get_att(ids::FUNCTION_VERSION, "Version"),
-                "Name": LIVE_ALIAS,
-                "Description": "The version the load balancer invokes",
-            }),
-        ),
-    );
+    let mut alias = json!({
+        "FunctionName": cfn::reference(ids::FUNCTION),
+        "FunctionVersion": live_version(),
+        "Name": LIVE_ALIAS,
+        "Description": "The version the load balancer invokes",
+    });
+    // On the alias, not on a version: it follows each release.
+    if let Some(provisioned) = function.provisioned_concurrency {
+        alias["ProvisionedConcurrencyConfig"] =
+            json!({ "ProvisionedConcurrentExecutions": provisioned });
+    }
+    template.add(ids::LIVE_ALIAS, Resource::new("AWS::Lambda::Alias", alias));
 
     // On the alias the target group registers (its qualified ARN). Scoped by target group name and account: `Ref TargetGroup` here would be a cycle, since
     // the target group must wait for this permission (ELB checks it when registering).
@@ -183,6 +192,17 @@ pub fn add(template: &mut Template, stage: &Stage) {
             }),
         ),
     );
+}
+
+/// The version the `live` alias serves: the `LiveVersion` parameter when it names one (the
+/// deploy keeps the serving version there while it publishes and smoke-tests a new one), else
+/// the version this update publishes.
+pub fn live_version() -> Value {
+    cfn::if_(
+        conditions::LIVE_VERSION_PINNED,
+        cfn::reference(parameters::LIVE_VERSION),
+        cfn::get_att(ids::FUNCTION_VERSION, "Version"),
+    )
 }
 
 /// A digest of what a version freezes besides the code (memory, timeout, environment,

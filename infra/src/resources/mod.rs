@@ -4,8 +4,10 @@
 //! - [`network`]: the load balancer's security group.
 //! - [`load_balancer`]: the ALB, the Lambda target group and the two listeners.
 //! - [`dns`]: the Route 53 alias records.
+//! - [`firewall`]: the AWS WAF web ACL in front of the load balancer, when the stage has one.
 
 pub mod dns;
+pub mod firewall;
 pub mod function;
 pub mod load_balancer;
 pub mod network;
@@ -44,6 +46,10 @@ pub mod ids {
     pub const DNS_RECORD_A: &str = "DnsRecordA";
     /// The IPv6 alias record (dualstack only).
     pub const DNS_RECORD_AAAA: &str = "DnsRecordAAAA";
+    /// The AWS WAF web ACL the stack creates (unless the stage attaches an existing one).
+    pub const WEB_ACL: &str = "WebAcl";
+    /// The web ACL's association with the load balancer.
+    pub const WEB_ACL_ASSOCIATION: &str = "WebAclAssociation";
     /// The CloudWatch dashboard.
     pub const DASHBOARD: &str = "Dashboard";
 }
@@ -54,6 +60,14 @@ pub mod parameters {
     pub const ARTIFACT_BUCKET: &str = "ArtifactBucket";
     /// S3 key of the function zip; a new key per build, or CloudFormation keeps the old code.
     pub const ARTIFACT_KEY: &str = "ArtifactKey";
+    /// The version the `live` alias serves; empty: the version this update publishes.
+    pub const LIVE_VERSION: &str = "LiveVersion";
+}
+
+/// Template condition names.
+pub mod conditions {
+    /// `LiveVersion` names a version: the alias stays there while a new one is published.
+    pub const LIVE_VERSION_PINNED: &str = "LiveVersionPinned";
 }
 
 /// The `service` and `stage` tags every taggable resource carries.

@@ -18,7 +18,7 @@ use serde_json::Value;
 pub const FIXTURES_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/stages");
 
 /// The fixture stages, by name.
-pub const FIXTURE_STAGES: [&str; 3] = ["local", "migrate", "production"];
+pub const FIXTURE_STAGES: [&str; 4] = ["hardened", "local", "migrate", "production"];
 
 /// A fixture stage.
 pub fn fixture(name: &str) -> Stage {

@@ -12,6 +12,9 @@ use serde::Deserialize;
 
 use crate::names::{Names, TARGET_GROUP_NAME_MAX};
 
+mod production_options;
+pub use production_options::WafSettings;
+
 /// The shipped stage files, found at compile time.
 pub const DEFAULT_STAGES_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/stages");
 
@@ -135,6 +138,13 @@ pub struct FunctionSettings {
     /// Environment variables of the function.
     #[serde(default)]
     pub environment: BTreeMap<String, String>,
+    /// X-Ray active tracing (billed per trace); off by default.
+    #[serde(default)]
+    pub tracing: bool,
+    /// Execution environments kept initialized for the `live` alias (billed while they
+    /// exist); none by default.
+    #[serde(default)]
+    pub provisioned_concurrency: Option<u32>,
 }
 
 /// `[load_balancer]`: the Application Load Balancer.
@@ -149,6 +159,9 @@ pub struct LoadBalancerSettings {
     pub deletion_protection: Option<bool>,
     /// Existing S3 bucket for access logs (its policy must let ELB write); none by default.
     pub access_log_bucket: Option<String>,
+    /// `[load_balancer.waf]`: an AWS WAF web ACL in front of the load balancer; none by
+    /// default.
+    pub waf: Option<WafSettings>,
 }
 
 impl Default for LoadBalancerSettings {
@@ -158,6 +171,7 @@ impl Default for LoadBalancerSettings {
             health_check: false,
             deletion_protection: None,
             access_log_bucket: None,
+            waf: None,
         }
     }
 }
@@ -682,6 +696,8 @@ pub fn validate(stage: &str, settings: &StageSettings) -> Vec<Problem> {
             ),
         }
     }
+    production_options::validate(settings, &mut problems);
+
     let idle_timeout_ms = load_balancer.idle_timeout_seconds.saturating_mul(1000);
     problems.require(
         (1..=idle_timeout_ms).contains(&alarms.p99_latency_ms),
@@ -886,7 +902,7 @@ fn is_environment_name(name: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
@@ -903,8 +919,8 @@ mod tests {
 
     const FILE: &str = "stages/test.toml";
 
-    /// A valid stage file; each test breaks one thing.
-    const VALID: &str = r#"
+    /// A valid stage file, its `[function]` table last; each test breaks one thing.
+    pub(crate) const VALID: &str = r#"
 service = "acme-web"
 region = "eu-west-1"
 account_id = "111111111111"
