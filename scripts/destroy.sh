@@ -85,6 +85,9 @@ if [[ -n "$stack_status" ]]; then
   step "Deleting stack $STACK"
   delete_stack "$STACK" "$DELETE_TIMEOUT_SECONDS" || die "fix the cause (above) and run this again"
   echo "stack $STACK deleted"
+  if [[ -n "$ACCESS_LOG_BUCKET_CREATED" ]]; then
+    echo "access-log bucket $ACCESS_LOG_BUCKET_CREATED kept with its logs (the stack retains it): delete it yourself once they are no longer needed"
+  fi
 fi
 
 if ((delete_artifacts && bucket_exists)); then

@@ -5,7 +5,7 @@
 //! and keeps the zips unless told otherwise. Private, encrypted, versioned and TLS-only, so
 //! cfn-lint and checkov judge it like the rest of the infrastructure.
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::cfn::{self, Resource, Template};
 use crate::config::Stage;
@@ -27,26 +27,9 @@ pub fn synth_artifacts(stage: &Stage) -> Template {
         ),
         ..Template::default()
     };
-    let bucket = Resource::new(
-        "AWS::S3::Bucket",
-        json!({
-            "BucketName": stage.names.artifact_bucket,
-            "PublicAccessBlockConfiguration": {
-                "BlockPublicAcls": true,
-                "IgnorePublicAcls": true,
-                "BlockPublicPolicy": true,
-                "RestrictPublicBuckets": true,
-            },
-            "BucketEncryption": {
-                "ServerSideEncryptionConfiguration": [{
-                    "ServerSideEncryptionByDefault": { "SSEAlgorithm": "AES256" },
-                    "BucketKeyEnabled": true,
-                }],
-            },
-            "VersioningConfiguration": { "Status": "Enabled" },
-            "OwnershipControls": { "Rules": [{ "ObjectOwnership": "BucketOwnerEnforced" }] },
-        }),
-    )
+    let mut properties = private_bucket(&stage.names.artifact_bucket);
+    properties["VersioningConfiguration"] = json!({ "Status": "Enabled" });
+    let bucket = Resource::new("AWS::S3::Bucket", properties)
     // destroy.sh --delete-artifacts empties the bucket first; S3 refuses to delete one that
     // holds objects, so a stray stack deletion cannot lose zips. A replacement would, so the
     // old bucket stays.
@@ -64,23 +47,50 @@ pub fn synth_artifacts(stage: &Stage) -> Template {
                 "Bucket": cfn::reference(BUCKET),
                 "PolicyDocument": {
                     "Version": "2012-10-17",
-                    "Statement": [{
-                        "Sid": "TlsOnly",
-                        "Effect": "Deny",
-                        "Principal": "*",
-                        "Action": "s3:*",
-                        "Resource": [
-                            cfn::get_att(BUCKET, "Arn"),
-                            cfn::sub(format!("${{{BUCKET}.Arn}}/*")),
-                        ],
-                        "Condition": { "Bool": { "aws:SecureTransport": "false" } },
-                    }],
+                    "Statement": [tls_only(BUCKET)],
                 },
             }),
         ),
     );
     template.output("BucketName", "The artifact bucket", cfn::reference(BUCKET));
     template
+}
+
+/// The properties of a bucket no one outside the account can read: public access blocked,
+/// encrypted with S3's own keys (the only kind ELB's log delivery can write to), owner-enforced.
+pub fn private_bucket(name: &str) -> Value {
+    json!({
+        "BucketName": name,
+        "PublicAccessBlockConfiguration": {
+            "BlockPublicAcls": true,
+            "IgnorePublicAcls": true,
+            "BlockPublicPolicy": true,
+            "RestrictPublicBuckets": true,
+        },
+        "BucketEncryption": {
+            "ServerSideEncryptionConfiguration": [{
+                "ServerSideEncryptionByDefault": { "SSEAlgorithm": "AES256" },
+                "BucketKeyEnabled": true,
+            }],
+        },
+        "OwnershipControls": { "Rules": [{ "ObjectOwnership": "BucketOwnerEnforced" }] },
+    })
+}
+
+/// The bucket policy statement that refuses every request not made over TLS, for the bucket
+/// with logical id `bucket`.
+pub fn tls_only(bucket: &str) -> Value {
+    json!({
+        "Sid": "TlsOnly",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": [
+            cfn::get_att(bucket, "Arn"),
+            cfn::sub(format!("${{{bucket}.Arn}}/*")),
+        ],
+        "Condition": { "Bool": { "aws:SecureTransport": "false" } },
+    })
 }
 
 #[cfg(test)]

@@ -98,6 +98,10 @@ pub fn describe(stage: &Stage) -> Value {
         "alarm_prefix": names.alarm_prefix,
         "alarm_topic_arn": settings.alarms.sns_topic_arn,
         "access_log_bucket": settings.load_balancer.access_log_bucket,
+        "access_log_bucket_created": settings
+            .load_balancer
+            .create_access_log_bucket
+            .then_some(&names.access_log_bucket),
         "waf": waf,
         "idle_timeout_seconds": settings.load_balancer.idle_timeout_seconds,
         "function": function_facts,
@@ -106,7 +110,7 @@ pub fn describe(stage: &Stage) -> Value {
 
 /// The shell variable each deploy script reads, and the `describe` field it comes from (a
 /// `/`-separated path). Deploy scripts `eval` [`shell_assignments`]; names are their API.
-const SHELL_VARIABLES: [(&str, &str); 33] = [
+const SHELL_VARIABLES: [(&str, &str); 34] = [
     ("STAGE_NAME", "stage"),
     ("STAGE_FILE", "file"),
     ("STACK", "stack_name"),
@@ -140,6 +144,7 @@ const SHELL_VARIABLES: [(&str, &str); 33] = [
     ("ALARM_PREFIX", "alarm_prefix"),
     ("ALARM_TOPIC", "alarm_topic_arn"),
     ("ACCESS_LOG_BUCKET", "access_log_bucket"),
+    ("ACCESS_LOG_BUCKET_CREATED", "access_log_bucket_created"),
 ];
 
 /// [`describe`] as `NAME='value'` lines for a shell's `eval`: lists joined by spaces, a missing

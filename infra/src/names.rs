@@ -24,6 +24,9 @@ pub struct Names {
     pub alarm_prefix: String,
     /// Prefix of the ALB access-log objects, when access logs are on.
     pub access_log_prefix: String,
+    /// The access-log bucket the stack creates when the stage asks it to:
+    /// `<service>-<stage>-alb-logs-<account_id>`.
+    pub access_log_bucket: String,
     /// S3 bucket the deploy script uploads function zips to.
     pub artifact_bucket: String,
     /// The stack that owns the artifact bucket: `<service>-<stage>-artifacts`, apart from the
@@ -48,6 +51,7 @@ impl Names {
             dashboard: base.clone(),
             alarm_prefix: base.clone(),
             access_log_prefix: base.clone(),
+            access_log_bucket: format!("{base}-alb-logs-{account_id}"),
             artifact_bucket: artifact_bucket
                 .map(str::to_string)
                 .unwrap_or_else(|| format!("{base}-artifacts-{account_id}")),

@@ -55,6 +55,7 @@ pub fn synth(stage: &Stage) -> Template {
     resources::function::add(&mut template, stage);
     resources::network::add(&mut template, stage);
     resources::load_balancer::add(&mut template, stage);
+    resources::access_logs::add(&mut template, stage);
     resources::firewall::add(&mut template, stage);
     resources::dns::add(&mut template, stage);
     dashboard::add(&mut template, stage);

@@ -45,19 +45,21 @@ fn load_balancer_id(template: &Value) -> &str {
     only(template, "AWS::ElasticLoadBalancingV2::LoadBalancer").0
 }
 
-/// A load balancer attribute's value.
-fn lb_attribute<'a>(template: &'a Value, key: &str) -> Option<&'a str> {
+/// A load balancer attribute's value as the template gives it (text or an intrinsic).
+fn lb_attribute_value<'a>(template: &'a Value, key: &str) -> Option<&'a Value> {
     let (_, load_balancer) = only(template, "AWS::ElasticLoadBalancingV2::LoadBalancer");
     load_balancer["Properties"]["LoadBalancerAttributes"]
         .as_array()
         .unwrap()
         .iter()
         .find(|attribute| attribute["Key"] == key)
-        .map(|attribute| {
-            attribute["Value"]
-                .as_str()
-                .expect("ELB attribute values are strings")
-        })
+        .map(|attribute| &attribute["Value"])
+}
+
+/// A load balancer attribute's text value.
+fn lb_attribute<'a>(template: &'a Value, key: &str) -> Option<&'a str> {
+    lb_attribute_value(template, key)
+        .map(|value| value.as_str().expect("this ELB attribute's value is text"))
 }
 
 #[test]
@@ -583,10 +585,15 @@ fn alb_is_internet_facing_and_hardened_with_deletion_protection_in_production() 
             "{}",
             label(&stage)
         );
-        let access_logs = stage.settings.load_balancer.access_log_bucket.as_deref();
+        let settings = &stage.settings.load_balancer;
+        let access_logs = match &settings.access_log_bucket {
+            _ if settings.create_access_log_bucket => Some(json!({ "Ref": "AccessLogBucket" })),
+            Some(bucket) => Some(json!(bucket)),
+            None => None,
+        };
         assert_eq!(
-            lb_attribute(&template, "access_logs.s3.bucket"),
-            access_logs,
+            lb_attribute_value(&template, "access_logs.s3.bucket"),
+            access_logs.as_ref(),
             "{}",
             label(&stage)
         );
@@ -603,6 +610,79 @@ fn alb_is_internet_facing_and_hardened_with_deletion_protection_in_production() 
             "fixtures/{name}"
         );
     }
+}
+
+#[test]
+fn a_created_access_log_bucket_is_private_kept_and_writable_by_elb_only_under_the_prefix() {
+    for (stage, template) in every_stage_with_template() {
+        let buckets = resources_of(&template, "AWS::S3::Bucket");
+        if !stage.settings.load_balancer.create_access_log_bucket {
+            assert!(
+                buckets.is_empty(),
+                "{}: no bucket unless asked",
+                label(&stage)
+            );
+            continue;
+        }
+        let (bucket_id, bucket) = buckets[0];
+        assert_eq!(buckets.len(), 1);
+        assert_eq!(
+            (&bucket["DeletionPolicy"], &bucket["UpdateReplacePolicy"]),
+            (&json!("Retain"), &json!("Retain"))
+        );
+        let properties = &bucket["Properties"];
+        assert_eq!(
+            properties["BucketName"],
+            format!(
+                "{}-alb-logs-{}",
+                stage.names.stack, stage.settings.account_id
+            )
+        );
+        assert_eq!(
+            properties["PublicAccessBlockConfiguration"]["RestrictPublicBuckets"],
+            true
+        );
+        // ELB's log delivery writes only to buckets encrypted with S3's own keys.
+        assert_eq!(
+            properties["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
+                ["SSEAlgorithm"],
+            "AES256"
+        );
+        let (policy_id, policy) = only(&template, "AWS::S3::BucketPolicy");
+        let statements = policy["Properties"]["PolicyDocument"]["Statement"]
+            .as_array()
+            .unwrap();
+        let writer = statements
+            .iter()
+            .find(|statement| statement["Effect"] == "Allow")
+            .unwrap();
+        assert_eq!(writer["Action"], "s3:PutObject");
+        assert_eq!(
+            writer["Principal"],
+            json!({ "AWS": "arn:aws:iam::156460612806:root" }),
+            "eu-west-1's ELB account"
+        );
+        assert_eq!(
+            writer["Resource"],
+            json!({ "Fn::Sub": format!("${{{bucket_id}.Arn}}/{}/AWSLogs/${{AWS::AccountId}}/*", stage.names.stack) })
+        );
+        assert!(
+            statements
+                .iter()
+                .any(|statement| statement["Condition"]["Bool"]["aws:SecureTransport"] == "false")
+        );
+        let (_, load_balancer) = only(&template, "AWS::ElasticLoadBalancingV2::LoadBalancer");
+        assert!(
+            load_balancer["DependsOn"].to_string().contains(policy_id),
+            "ELB checks the policy when logs are turned on"
+        );
+    }
+    assert!(
+        fixture("hardened")
+            .settings
+            .load_balancer
+            .create_access_log_bucket
+    );
 }
 
 #[test]

@@ -159,6 +159,9 @@ pub struct LoadBalancerSettings {
     pub deletion_protection: Option<bool>,
     /// Existing S3 bucket for access logs (its policy must let ELB write); none by default.
     pub access_log_bucket: Option<String>,
+    /// A bucket for access logs created (and kept after a destroy) by the stack, with the
+    /// policy that lets ELB write; off by default.
+    pub create_access_log_bucket: bool,
     /// `[load_balancer.waf]`: an AWS WAF web ACL in front of the load balancer; none by
     /// default.
     pub waf: Option<WafSettings>,
@@ -171,6 +174,7 @@ impl Default for LoadBalancerSettings {
             health_check: false,
             deletion_protection: None,
             access_log_bucket: None,
+            create_access_log_bucket: false,
             waf: None,
         }
     }

@@ -1,7 +1,8 @@
 //! The production options of a stage, each off by default because each costs money: X-Ray
-//! active tracing and provisioned concurrency on the `live` alias (`[function]`), and an AWS
-//! WAF web ACL in front of the load balancer (`[load_balancer.waf]`). Their rules, beside the
-//! stage's other rules in the parent module.
+//! active tracing and provisioned concurrency on the `live` alias (`[function]`), an AWS WAF
+//! web ACL in front of the load balancer (`[load_balancer.waf]`) and an access-log bucket the
+//! stack creates (`load_balancer.create_access_log_bucket`). Their rules, beside the stage's
+//! other rules in the parent module.
 
 use serde::Deserialize;
 
@@ -35,6 +36,16 @@ impl WafSettings {
 
 /// Records every broken rule of the production options.
 pub(super) fn validate(settings: &StageSettings, problems: &mut Problems) {
+    let load_balancer = &settings.load_balancer;
+    if load_balancer.create_access_log_bucket {
+        problems.require(
+            load_balancer.access_log_bucket.is_none(),
+            "load_balancer.create_access_log_bucket",
+            "and load_balancer.access_log_bucket each name where the access logs go: keep one",
+        );
+        // Its name, <service>-<stage>-alb-logs-<account>, is a valid bucket name whenever
+        // the target group name (<service>-<stage>, at most 32 characters) is valid.
+    }
     let function = &settings.function;
     if let Some(provisioned) = function.provisioned_concurrency {
         problems.require(
@@ -240,6 +251,17 @@ mod tests {
             &waf("rules = []"),
             "rules = []",
             "unknown field `rules`",
+        );
+    }
+
+    #[test]
+    fn a_created_access_log_bucket_excludes_an_existing_one() {
+        assert!(parse("", "create_access_log_bucket = true").is_ok());
+        refused(
+            "",
+            "create_access_log_bucket = true\naccess_log_bucket = \"logs\"",
+            "load_balancer.create_access_log_bucket",
+            "each name where the access logs go",
         );
     }
 }

@@ -200,7 +200,11 @@ fn check_load_balancer(
         "invalid headers dropped, defensive desync mode",
         &attrs,
     )?;
-    match facts["access_log_bucket"].as_str() {
+    // An existing bucket the stage names, or the one the stack creates.
+    let log_bucket = facts["access_log_bucket"]
+        .as_str()
+        .or(facts["access_log_bucket_created"].as_str());
+    match log_bucket {
         Some(bucket) => report.check(
             attr("access_logs.s3.enabled") == Some("true")
                 && attr("access_logs.s3.bucket") == Some(bucket),

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use super::{ids, tags};
+use super::{access_logs, ids, tags};
 use crate::cfn::{self, Resource, Template};
 use crate::config::Stage;
 
@@ -45,15 +45,20 @@ fn add_load_balancer(template: &mut Template, stage: &Stage) {
             "defensive".to_string(),
         ),
     ];
-    if let Some(bucket) = &settings.access_log_bucket {
+    let log_bucket = access_logs::destination(stage);
+    if log_bucket.is_some() {
         attributes.push(("access_logs.s3.enabled", "true".to_string()));
-        attributes.push(("access_logs.s3.bucket", bucket.clone()));
         attributes.push((
             "access_logs.s3.prefix",
             stage.names.access_log_prefix.clone(),
         ));
     }
     attributes.sort();
+    let mut attributes = cfn::key_values(&attributes);
+    if let (Some(bucket), Some(list)) = (log_bucket.clone(), attributes.as_array_mut()) {
+        list.push(json!({ "Key": "access_logs.s3.bucket", "Value": bucket }));
+        list.sort_by(|a, b| a["Key"].as_str().cmp(&b["Key"].as_str()));
+    }
 
     let mut load_balancer = Resource::new(
         "AWS::ElasticLoadBalancingV2::LoadBalancer",
@@ -63,12 +68,16 @@ fn add_load_balancer(template: &mut Template, stage: &Stage) {
             "IpAddressType": if stage.settings.network.dualstack { "dualstack" } else { "ipv4" },
             "Subnets": stage.settings.network.subnet_ids,
             "SecurityGroups": [cfn::reference(ids::SECURITY_GROUP)],
-            "LoadBalancerAttributes": cfn::key_values(&attributes),
+            "LoadBalancerAttributes": attributes,
             "Tags": tags(stage),
         }),
     );
     let file = stage.file_name();
-    if settings.access_log_bucket.is_none() {
+    // ELB checks that it may write to the bucket when access logs are turned on.
+    if settings.create_access_log_bucket {
+        load_balancer = load_balancer.depends_on(ids::ACCESS_LOG_BUCKET_POLICY);
+    }
+    if log_bucket.is_none() {
         load_balancer = load_balancer.skip_checkov(
             "CKV_AWS_91",
             format!(

@@ -4,8 +4,10 @@
 //! - [`network`]: the load balancer's security group.
 //! - [`load_balancer`]: the ALB, the Lambda target group and the two listeners.
 //! - [`dns`]: the Route 53 alias records.
+//! - [`access_logs`]: the access-log bucket the stack creates, when the stage asks for one.
 //! - [`firewall`]: the AWS WAF web ACL in front of the load balancer, when the stage has one.
 
+pub mod access_logs;
 pub mod dns;
 pub mod firewall;
 pub mod function;
@@ -50,6 +52,10 @@ pub mod ids {
     pub const WEB_ACL: &str = "WebAcl";
     /// The web ACL's association with the load balancer.
     pub const WEB_ACL_ASSOCIATION: &str = "WebAclAssociation";
+    /// The access-log bucket the stack creates (when the stage asks for one).
+    pub const ACCESS_LOG_BUCKET: &str = "AccessLogBucket";
+    /// Its policy: ELB's log delivery may write under the stage's prefix; TLS only.
+    pub const ACCESS_LOG_BUCKET_POLICY: &str = "AccessLogBucketPolicy";
     /// The CloudWatch dashboard.
     pub const DASHBOARD: &str = "Dashboard";
 }
