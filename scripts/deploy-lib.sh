@@ -222,6 +222,7 @@ list_releases() {
     || { echo "error: the versions of $FUNCTION_NAME cannot be listed: $(tail -n1 <<<"$out")" >&2; return 1; }
   printf '%s\n' "$out" >"$dir/versions.json"
   aws_cli lambda list-aliases --function-name "$FUNCTION_NAME" --output json >"$dir/aliases.json" || return 1
+  rm -f "$dir/zips.json" # an earlier listing's: this one's, or none
   if [[ "${2:-}" != --no-zips ]]; then
     out="$(aws_cli s3api list-objects-v2 --bucket "$BUCKET" --prefix "$STACK/" --output json 2>&1)" \
       || { echo "error: the artifact bucket $BUCKET cannot be listed: $(tail -n1 <<<"$out")" >&2; return 1; }
@@ -235,6 +236,5 @@ infra_releases() {
   shift 2
   local zips=()
   if [[ -f "$dir/zips.json" ]]; then zips=(--zips "$dir/zips.json"); fi
-  [[ "$command" != prune ]] || zips=()
   infra releases "$command" --versions "$dir/versions.json" --aliases "$dir/aliases.json" "${zips[@]}" "$@"
 }

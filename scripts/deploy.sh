@@ -406,8 +406,7 @@ verify() {
   prune_versions
   step "Deployed $stage in $((SECONDS - started))s: $URL"
   if ((emulator)); then
-    lb_dns="$(aws_cli cloudformation describe-stacks --stack-name "$STACK" \
-      --query "Stacks[0].Outputs[?OutputKey=='LoadBalancerDnsName'].OutputValue | [0]" --output text)"
+    lb_dns="$(stack_output LoadBalancerDnsName)"
     echo "On MiniStack the load balancer answers on its gateway, by Host header (:443 reaches the function):"
     echo "    curl -H 'Host: $lb_dns:443' ${AWS_ENDPOINT_URL%/}/"
     if ((emulated_local)); then

@@ -102,6 +102,11 @@ pub struct Releases {
     pub zips: Vec<StoredZip>,
 }
 
+/// The first 12 digits of a sha256: enough to tell releases apart in a message or a table.
+pub fn short(sha256: &str) -> &str {
+    &sha256[..sha256.len().min(12)]
+}
+
 /// The sha256 a content-addressed key names: `<prefix>/<64 hex>.zip`.
 pub fn sha256_of_key(key: &str) -> Option<String> {
     let name = key.rsplit('/').next()?;

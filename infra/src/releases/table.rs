@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::Releases;
+use super::{Releases, short};
 use crate::resources::function::LIVE_ALIAS;
 
 /// The share of the `live` alias's traffic a version takes, if any, as text.
@@ -34,10 +34,7 @@ pub fn table(releases: &Releases) -> String {
             "version", "published", "code", "config"
         );
         for release in releases.releases.iter().rev() {
-            let code = release
-                .sha256
-                .as_deref()
-                .map_or("(by hand)", |sha| &sha[..12]);
+            let code = release.sha256.as_deref().map_or("(by hand)", short);
             let line = format!(
                 "{:>8}  {:<30}  {:<12}  {:<12}  {}",
                 release.version,
@@ -65,7 +62,7 @@ pub fn table(releases: &Releases) -> String {
             let _ = writeln!(
                 out,
                 "  {}  uploaded {}  {:.2} MiB",
-                &zip.sha256[..12],
+                short(&zip.sha256),
                 zip.uploaded,
                 zip.bytes as f64 / 1_048_576.0
             );

@@ -2,7 +2,7 @@
 //! with that code and the stage file's current configuration), so a second rollback without
 //! `--to` undoes the first, as it does on most hosting platforms.
 
-use super::{Release, Releases};
+use super::{Release, Releases, short};
 
 /// Digits of a sha256 `--to` needs at least, so that it is not read as a version number.
 pub const MIN_SHA_PREFIX: usize = 7;
@@ -14,11 +14,6 @@ pub struct Choice {
     pub sha256: String,
     /// What changes, in a line: from which version and code to which.
     pub summary: String,
-}
-
-/// The first 12 digits of a sha256: enough to tell releases apart in a message.
-fn short(sha256: &str) -> &str {
-    &sha256[..sha256.len().min(12)]
 }
 
 /// The release to put back: `to` is a version number, or at least [`MIN_SHA_PREFIX`] hex
