@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds, uploads and deploys one stage, then proves it answers.
 #
-#   scripts/deploy.sh <stage> [--dry-run] [--zip FILE | --release SHA256] [--stages-dir DIR]
+#   scripts/deploy.sh <stage> [--dry-run] [--zip FILE | --release SHA256] [--canary PERCENT]
+#                    [--stages-dir DIR]
 #
 #   <stage>          a file infra/stages/<stage>.toml: local, migrate, production, ...
 #   --dry-run        build, then print the change set CloudFormation would run, delete it, stop:
@@ -9,6 +10,9 @@
 #   --zip FILE       deploy a zip built earlier by scripts/build.sh instead of building
 #   --release SHA256 deploy the zip the artifact bucket keeps under this sha256 (an earlier
 #                    release; scripts/rollback.sh chooses it): no build, no upload
+#   --canary PERCENT the new version first takes PERCENT (1 to 50) of the requests, while its
+#                    alarms are watched for the stage's canary.bake_seconds; then it takes all
+#                    of them, or, when one of its alarms fires, none (rolled back; exit 1)
 #   --stages-dir DIR read <stage>.toml from DIR instead of infra/stages
 #
 # Steps: validate the stage file (infra) and the AWS access (credentials for the stage's
@@ -20,7 +24,8 @@
 # a new Lambda version while the `live` alias, which the load balancer invokes, stays on the
 # serving one; the new version is invoked directly with the load balancer's events for
 # /healthz and / (infra version-smoke), and only if it answers well does a second change set
-# move the alias to it. Then: print the outputs, run scripts/smoke.sh through the load
+# move the alias to it (with --canary: first the canary alias, for a share of the requests
+# through the canary target group, while the canary's alarms bake). Then: print the outputs, run scripts/smoke.sh through the load
 # balancer, delete the published versions beyond the last few (never one an alias points at).
 # A failed deploy is rolled back by CloudFormation: the previous version keeps serving, and the
 # script says so.
@@ -35,19 +40,22 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$ROOT/scripts/deploy-lib.sh"
+source "$ROOT/scripts/release-lib.sh"
 
 CHANGE_SET_TIMEOUT_SECONDS="${CHANGE_SET_TIMEOUT_SECONDS:-600}"
 DEPLOY_TIMEOUT_SECONDS="${DEPLOY_TIMEOUT_SECONDS:-3600}"
 # CloudFormation's limit for an inline template body.
 TEMPLATE_BODY_LIMIT=51200
 
-HELP_LINES=12
-dry_run=0 zip="" release=""
+HELP_LINES=16
+CANARY_POLL_SECONDS="${CANARY_POLL_SECONDS:-30}"
+dry_run=0 zip="" release="" canary_percent=""
 while (($#)); do
   case "$1" in
     --dry-run) dry_run=1 ARGS_TAKEN=1 ;;
     --zip | --zip=*) option_value "$@"; zip="$(from_caller "$OPTION_VALUE")" ;;
     --release | --release=*) option_value "$@"; release="$OPTION_VALUE" ;;
+    --canary | --canary=*) option_value "$@"; canary_percent="$OPTION_VALUE" ;;
     *) stage_script_argument "$@" ;;
   esac
   shift "$ARGS_TAKEN"
@@ -58,6 +66,13 @@ stage="$STAGE_ARG" stages_dir="$STAGES_DIR_ARG"
 [[ -z "$zip" || -z "$release" ]] || die "--zip and --release each name the code to deploy: give one"
 started=$SECONDS
 nothing_changed="Nothing was changed."
+# The listener's weights and the canary alias's version every change set passes: all requests
+# to the live version unless a canary bakes.
+live_weight=100 canary_weight=0 canary_version="" LIVE_WEIGHT="" CANARY_WEIGHT=""
+if [[ -n "$canary_percent" ]]; then
+  canary_weights="$(infra canary weights --percent "$canary_percent")" || die "$nothing_changed"
+  eval "$canary_weights" # LIVE_WEIGHT, CANARY_WEIGHT: taken when the canary starts
+fi
 
 # The phases, in the order the bottom of this file runs them. Each sets the globals the next
 # ones read (STACK, BUCKET, zip, key, template, change_set, ...) and dies, saying what was left
@@ -274,18 +289,22 @@ create_change_set() {
   serving_version=""
   [[ "$change_set_type" == CREATE ]] || serving_version="$(stack_output LiveVersion)"
   note "stack is ${stack_status/NONE/new}: change set of type $change_set_type${serving_version:+; version $serving_version serves until the new one passes its smoke test}"
+  if [[ -n "$canary_percent" && "$change_set_type" == CREATE ]]; then
+    note "--canary: a first deploy has no serving version to compare with; its version takes every request"
+  fi
   submit_change_set "deploy-$(date -u +%Y%m%d-%H%M%S)-${ZIP_SHA256:0:12}" "$serving_version" "scripts/deploy.sh $stage: $key"
 }
 
-# Creates the change set NAME of the template with the zip's key and LiveVersion=VERSION, and
-# waits until it is ready.
+# Creates the change set NAME of the template with the zip's key, LiveVersion=VERSION and the
+# canary's parameters (none unless one bakes), and waits until it is ready.
 submit_change_set() {
   change_set="$1"
   read -r -a capabilities <<<"$CAPABILITIES"
   aws_cli cloudformation create-change-set --stack-name "$STACK" --change-set-name "$change_set" \
     --change-set-type "$change_set_type" "${template_args[@]}" \
     --parameters "ParameterKey=$PARAM_BUCKET,ParameterValue=$BUCKET" "ParameterKey=$PARAM_KEY,ParameterValue=$key" \
-    "ParameterKey=$PARAM_LIVE_VERSION,ParameterValue=$2" \
+    "ParameterKey=$PARAM_LIVE_VERSION,ParameterValue=$2" "ParameterKey=$PARAM_CANARY_VERSION,ParameterValue=$canary_version" \
+    "ParameterKey=$PARAM_LIVE_WEIGHT,ParameterValue=$live_weight" "ParameterKey=$PARAM_CANARY_WEIGHT,ParameterValue=$canary_weight" \
     --capabilities "${capabilities[@]}" --description "$3" >/dev/null
   wait_for_change_set
 }
@@ -352,27 +371,6 @@ execute_change_set() {
   step "Stack $STACK is $stack_status"
 }
 
-# Release: a version this deploy published is invoked directly, as the load balancer would,
-# and takes the traffic (the alias moves to it, through the stack) only once it answers well.
-release_new_version() {
-  local newest live path
-  newest="$(stack_output NewestVersion)" live="$(stack_output LiveVersion)"
-  [[ -n "$newest" && "$newest" != "$live" ]] || return 0
-  step "Smoke test of version $newest before it takes traffic (invoked directly; version $live serves)"
-  for path in $(infra version-smoke paths); do
-    infra version-smoke event --path "$path" --host "$SITE_HOST" >"$work/smoke-event.json"
-    if ! aws_cli lambda invoke --function-name "$FUNCTION_NAME" --qualifier "$newest" \
-      --payload "fileb://$work/smoke-event.json" "$work/smoke-answer.json" >/dev/null \
-      || ! infra version-smoke check --path "$path" --answer "$work/smoke-answer.json"; then
-      die "version $newest FAILED its smoke test (above) and takes no traffic: version $live keeps serving. Fix it and deploy again"
-    fi
-  done
-  step "Version $newest takes the traffic (alias $ALIAS moves from $live)"
-  change_set_type=UPDATE
-  submit_change_set "release-$(date -u +%Y%m%d-%H%M%S)-v$newest" "$newest" "scripts/deploy.sh $stage: version $newest takes the traffic"
-  ((up_to_date)) || execute_change_set
-}
-
 # Verify: the outputs printed, the smoke test run against the stage's URL.
 # The stack retains the versions its releases replaced (for putting one back); all but the
 # newest few, and any an alias points at, are deleted (infra decides which).
@@ -431,6 +429,6 @@ if ((!up_to_date)); then
     exit 0
   fi
   execute_change_set
-  release_new_version
 fi
+release_new_version
 verify

@@ -147,20 +147,22 @@ register_targets() {
   REGION="$region"
   use_ministack "$port"
   resolve_aws_cli
-  # The target is the function's alias (its qualified ARN is the alias's physical id).
-  local target_group alias_arn registered
+  # Each target group's target is an alias (its qualified ARN is the alias's physical id).
+  local target_group alias_arn registered pair
   physical_id() { aws_cli cloudformation describe-stack-resource --stack-name "$stack" --logical-resource-id "$1" \
     --query StackResourceDetail.PhysicalResourceId --output text; }
-  target_group="$(physical_id TargetGroup)"
-  alias_arn="$(physical_id LiveAlias)"
-  registered="$(aws_cli elbv2 describe-target-health --target-group-arn "$target_group" \
-    --query "TargetHealthDescriptions[?Target.Id=='$alias_arn'].Target.Id | [0]" --output text | sed 's/^None$//')"
-  if [[ -n "$registered" ]]; then
-    echo "MiniStack: the function's alias is registered in its target group already"
-  else
-    aws_cli elbv2 register-targets --target-group-arn "$target_group" --targets "Id=$alias_arn"
-    echo "MiniStack gap worked around: registered $alias_arn in ${target_group##*:} (MiniStack does not apply a target group's Targets)"
-  fi
+  for pair in TargetGroup:LiveAlias CanaryTargetGroup:CanaryAlias; do
+    target_group="$(physical_id "${pair%:*}")"
+    alias_arn="$(physical_id "${pair#*:}")"
+    registered="$(aws_cli elbv2 describe-target-health --target-group-arn "$target_group" \
+      --query "TargetHealthDescriptions[?Target.Id=='$alias_arn'].Target.Id | [0]" --output text | sed 's/^None$//')"
+    if [[ -n "$registered" ]]; then
+      echo "MiniStack: alias ${alias_arn##*:} is registered in its target group already"
+    else
+      aws_cli elbv2 register-targets --target-group-arn "$target_group" --targets "Id=$alias_arn"
+      echo "MiniStack gap worked around: registered $alias_arn in ${target_group##*:} (MiniStack does not apply a target group's Targets)"
+    fi
+  done
 }
 
 case "$command" in

@@ -22,6 +22,9 @@
 #     by a sha256 prefix
 #  6c. a new version is smoke-tested by invoking it directly before the alias moves to it: one
 #     that cannot start never takes traffic (v2 keeps serving)
+#  6d. canaries: a --canary too big is refused; one that bakes quietly is promoted; one whose
+#     alarm fires (the canary's 5xx metric put as the load balancer would) is rolled back with
+#     the live version serving throughout, and none starts while an alarm still fires
 #  7. a temporary host name: refused while the certificate does not cover it; the stack's
 #     record moves there; the cut-over back to the domain is refused (nothing changed) while
 #     another record holds the name, and done once it is gone
@@ -67,9 +70,10 @@ ok() { passed=$((passed + 1)); printf '    ok    %s\n' "$*"; }
 fail() { printf '    FAIL  %s\n' "$*" >&2; exit 1; }
 elapsed() { echo "$((SECONDS - ${1:-$started}))s"; }
 
-ports=()
+ports=() background=()
 cleanup() {
-  local status=$?
+  local status=$? pid
+  for pid in "${background[@]}"; do kill "$pid" 2>/dev/null || true; done
   for port in "${ports[@]}"; do
     "$ROOT/scripts/ministack.sh" stop --port "$port" >/dev/null 2>&1 || true
     # The clean copy's MiniStack keeps its PID under the copy's own target/.
@@ -293,6 +297,88 @@ grep -q "keeps serving" "$LOGS/broken-version.log" && ! grep -q "takes the traff
   && ok "the deploy stopped before moving the alias: $(grep -o 'version [0-9]* FAILED.*' "$LOGS/broken-version.log" | cut -c1-100)" \
   || fail "the broken version's deploy did not stop before the alias moved"
 checks http "${MIGRATE_V2[@]}" --zip "$WORK/v2.zip" --marker v2
+
+step "Canary releases of migrate: a quiet one is promoted, one whose alarm fires is rolled back"
+# What MiniStack lets a rehearsal see: its load balancer forwards to the first target group of a
+# weighted action, and its alarms change state only when a metric is put. So this proves the
+# stack's configuration before, during and after each canary and the deploy's decisions, with
+# the live version answering through the load balancer throughout; not the split itself.
+aws_here() { "$AWS_VENV/bin/aws" --region "$REGION_UNDER_TEST" "$@"; }
+migrate_stack="$(fact STACK "${MIGRATE_V2[@]}")" migrate_function="$(fact FUNCTION_NAME "${MIGRATE_V2[@]}")"
+stack_parameters() { # the canary's parameters as the stack runs them: CanaryVersion/LiveWeight/CanaryWeight
+  aws_here cloudformation describe-stacks --stack-name "$migrate_stack" --output text --query "join('/', \
+    [Stacks[0].Parameters[?ParameterKey=='CanaryVersion'].ParameterValue | [0], Stacks[0].Parameters[?ParameterKey=='LiveWeight'].ParameterValue | [0], Stacks[0].Parameters[?ParameterKey=='CanaryWeight'].ParameterValue | [0]])"
+}
+alias_version() { aws_here lambda get-alias --function-name "$migrate_function" --name "$1" --query FunctionVersion --output text; }
+snapshot="$(state function-state "${MIGRATE_V2[@]}")"
+expect_refused canary-too-big "a whole percent from 1 to 50" "$DEPLOY" migrate --stages-dir "$WORK/update" --zip "$WORK/v3.zip" --canary 80
+[[ "$(state function-state "${MIGRATE_V2[@]}")" == "$snapshot" ]] && ok "the refused canary changed nothing" || fail "a refused --canary changed migrate"
+expect_ok canary-promoted "$DEPLOY" migrate --stages-dir "$WORK/update" --zip "$WORK/v3.zip" --canary 10
+grep -q "Canary: version [0-9]* takes 10 % of the requests" "$LOGS/canary-promoted.log" && grep -q "alarms quiet: PROMOTED" "$LOGS/canary-promoted.log" \
+  && ok "a canary at 10 % baked with its alarms quiet and was promoted: $(grep -o 'Canary: version [0-9]* baked.*' "$LOGS/canary-promoted.log")" \
+  || fail "the quiet canary was not promoted"
+IFS=/ read -r canary_version live_weight canary_weight < <(stack_parameters)
+[[ -z "$canary_version" ]] && [[ "$live_weight/$canary_weight" == 100/0 ]] \
+  && ok "after the promotion no canary runs: listener weights 100/0" || fail "after the promotion: CanaryVersion=$canary_version weights $live_weight/$canary_weight"
+checks http "${MIGRATE_V2[@]}" --zip "$WORK/v3.zip" --marker v3
+checks resources "${MIGRATE_V2[@]}" --zip "$WORK/v3.zip"
+v3_version="$(alias_version live)"
+
+# A longer bake, so that the rehearsal can look at the stack while the canary runs, then feed
+# the canary's 5xx metric as the load balancer would.
+mkdir -p "$WORK/long-bake"
+infra stage-copy --stage migrate --stages-dir "$WORK/update" --out "$WORK/long-bake/migrate.toml" --set canary.bake_seconds=240
+bake_in_background() { # bake_in_background NAME: the long-bake canary of zip v2 started, baking; sets canary_pid
+  timeout --kill-after=10 "$STEP_TIMEOUT_SECONDS" "$DEPLOY" migrate --stages-dir "$WORK/long-bake" --zip "$WORK/v2.zip" --canary 25 \
+    >"$LOGS/$1.log" 2>&1 &
+  canary_pid=$!
+  background+=("$canary_pid")
+  for _ in $(seq 120); do
+    grep -q "Canary: baking" "$LOGS/$1.log" && return 0
+    kill -0 "$canary_pid" 2>/dev/null || break
+    sleep 1
+  done
+  tail -n 30 "$LOGS/$1.log" >&2
+  fail "the canary did not start baking within 120s"
+}
+bake_in_background canary-rolled-back
+IFS=/ read -r canary_version live_weight canary_weight < <(stack_parameters)
+[[ "$canary_version" =~ ^[0-9]+$ && "$canary_version" != "$v3_version" && "$live_weight/$canary_weight" == 75/25 ]] \
+  && ok "while it bakes: version $canary_version is the canary, listener weights 75/25" || fail "while it bakes: CanaryVersion=$canary_version weights $live_weight/$canary_weight"
+[[ "$(alias_version canary)" == "$canary_version" && "$(alias_version live)" == "$v3_version" ]] \
+  && ok "alias canary is on version $canary_version, alias live still on $v3_version" || fail "aliases while baking: canary $(alias_version canary), live $(alias_version live)"
+expect_ok releases-baking "${RELEASES[@]}"
+grep -Eq "^ +$canary_version .* canary: baking$" "$LOGS/releases-baking.log" && ok "releases.sh marks version $canary_version as the baking canary" \
+  || { cat "$LOGS/releases-baking.log"; fail "releases.sh does not show the baking canary"; }
+checks http "${MIGRATE_V2[@]}" --zip "$WORK/v3.zip" --marker v3
+canary_tg="$(aws_here elbv2 describe-target-groups --names "$(fact CANARY_TG_NAME "${MIGRATE_V2[@]}")" --query 'TargetGroups[0].TargetGroupArn' --output text)"
+aws_here cloudwatch put-metric-data --namespace AWS/ApplicationELB --metric-data \
+  "MetricName=HTTPCode_Target_5XX_Count,Value=3,Unit=Count,Dimensions=[{Name=TargetGroup,Value=targetgroup/${canary_tg#*:targetgroup/}}]"
+canary_status=0
+wait "$canary_pid" || canary_status=$?
+((canary_status != 0)) && grep -q "the canary was ROLLED BACK (.*canary-target-5xx is ALARM" "$LOGS/canary-rolled-back.log" \
+  && ok "the fired alarm rolled the canary back (exit $canary_status): $(grep -o 'the canary was ROLLED BACK.*' "$LOGS/canary-rolled-back.log" | cut -c1-110)" \
+  || { tail -n 30 "$LOGS/canary-rolled-back.log" >&2; fail "the canary was not rolled back when its alarm fired (exit $canary_status)"; }
+IFS=/ read -r canary_version live_weight canary_weight < <(stack_parameters)
+[[ -z "$canary_version" ]] && [[ "$live_weight/$canary_weight" == 100/0 && "$(alias_version live)/$(alias_version canary)" == "$v3_version/$v3_version" ]] \
+  && ok "after the rollback: weights 100/0, aliases live and canary both on $v3_version" \
+  || fail "after the rollback: CanaryVersion=$canary_version weights $live_weight/$canary_weight, aliases $(alias_version live)/$(alias_version canary)"
+checks http "${MIGRATE_V2[@]}" --zip "$WORK/v3.zip" --marker v3
+# The alarm still fires (MiniStack judges it again only on new data): no canary starts under it.
+snapshot="$(state function-state "${MIGRATE_V2[@]}")"
+expect_refused canary-alarm-firing "the canary alarms are not quiet yet" "$DEPLOY" migrate --stages-dir "$WORK/long-bake" --zip "$WORK/v2.zip" --canary 25
+[[ "$(state function-state "${MIGRATE_V2[@]}")" == "$snapshot" ]] && ok "a canary under a firing alarm changed nothing" || fail "a canary under a firing alarm changed migrate"
+aws_here cloudwatch set-alarm-state --alarm-name "$(fact ALARM_PREFIX "${MIGRATE_V2[@]}")-canary-target-5xx" --state-value OK --state-reason "rehearsal: reset"
+# Interrupted while it bakes (Ctrl-C, a cancelled CI job): rolled back before the deploy ends.
+bake_in_background canary-interrupted
+kill -TERM "$canary_pid"
+canary_status=0
+wait "$canary_pid" || canary_status=$?
+IFS=/ read -r canary_version live_weight canary_weight < <(stack_parameters)
+((canary_status != 0)) && grep -q "the canary was ROLLED BACK (the deploy was interrupted)" "$LOGS/canary-interrupted.log" \
+  && [[ -z "$canary_version" && "$live_weight/$canary_weight" == 100/0 && "$(alias_version canary)" == "$v3_version" ]] \
+  && ok "an interrupted canary was rolled back before the deploy ended: weights 100/0, alias canary on $v3_version" \
+  || { tail -n 20 "$LOGS/canary-interrupted.log" >&2; fail "the interrupted canary was not rolled back (exit $canary_status, CanaryVersion=$canary_version weights $live_weight/$canary_weight)"; }
 
 step "A temporary host name: the stage moves to it, the old site's record is never touched, the cut-over refuses until it is gone"
 preview="preview.${domain#*.}"

@@ -68,6 +68,9 @@ pub fn describe(stage: &Stage) -> Value {
             "artifact_bucket": parameters::ARTIFACT_BUCKET,
             "artifact_key": parameters::ARTIFACT_KEY,
             "live_version": parameters::LIVE_VERSION,
+            "canary_version": parameters::CANARY_VERSION,
+            "live_weight": parameters::LIVE_WEIGHT,
+            "canary_weight": parameters::CANARY_WEIGHT,
         },
         "capabilities": CAPABILITIES,
         "architecture": settings.function.architecture.as_str(),
@@ -84,6 +87,13 @@ pub fn describe(stage: &Stage) -> Value {
         // The alias the load balancer invokes, and how many older releases a deploy keeps.
         "alias": crate::resources::function::LIVE_ALIAS,
         "versions_kept": crate::releases::VERSIONS_KEPT,
+        // A canary release (deploy.sh --canary): its alias, target group, bake and alarms.
+        "canary": {
+            "alias": crate::resources::function::CANARY_ALIAS,
+            "target_group_name": names.canary_target_group,
+            "bake_seconds": settings.canary.bake_seconds,
+            "alarms": crate::alarms::canary_alarm_names(stage),
+        },
         "log_group": names.log_group,
         "target_group_name": names.target_group,
         "dashboard_name": names.dashboard,
@@ -110,7 +120,7 @@ pub fn describe(stage: &Stage) -> Value {
 
 /// The shell variable each deploy script reads, and the `describe` field it comes from (a
 /// `/`-separated path). Deploy scripts `eval` [`shell_assignments`]; names are their API.
-const SHELL_VARIABLES: [(&str, &str); 34] = [
+const SHELL_VARIABLES: [(&str, &str); 41] = [
     ("STAGE_NAME", "stage"),
     ("STAGE_FILE", "file"),
     ("STACK", "stack_name"),
@@ -123,6 +133,9 @@ const SHELL_VARIABLES: [(&str, &str); 34] = [
     ("PARAM_BUCKET", "parameters/artifact_bucket"),
     ("PARAM_KEY", "parameters/artifact_key"),
     ("PARAM_LIVE_VERSION", "parameters/live_version"),
+    ("PARAM_CANARY_VERSION", "parameters/canary_version"),
+    ("PARAM_LIVE_WEIGHT", "parameters/live_weight"),
+    ("PARAM_CANARY_WEIGHT", "parameters/canary_weight"),
     ("CAPABILITIES", "capabilities"),
     ("ARCH", "architecture"),
     ("DOMAIN", "domain"),
@@ -132,6 +145,10 @@ const SHELL_VARIABLES: [(&str, &str); 34] = [
     ("FUNCTION_NAME", "function_name"),
     ("ALIAS", "alias"),
     ("VERSIONS_KEPT", "versions_kept"),
+    ("CANARY_ALIAS", "canary/alias"),
+    ("CANARY_TG_NAME", "canary/target_group_name"),
+    ("CANARY_BAKE_SECONDS", "canary/bake_seconds"),
+    ("CANARY_ALARMS", "canary/alarms"),
     ("LOG_GROUP", "log_group"),
     ("TG_NAME", "target_group_name"),
     ("DASHBOARD", "dashboard_name"),
@@ -219,7 +236,10 @@ mod tests {
             .collect();
         assert_eq!(facts["logical_ids"], json!(ids));
         let alarms = facts["alarm_names"].as_array().unwrap();
-        assert_eq!(alarms.len(), 5);
+        assert_eq!(alarms.len(), 8);
+        for canary_alarm in facts["canary"]["alarms"].as_array().unwrap() {
+            assert!(alarms.contains(canary_alarm), "{canary_alarm}");
+        }
         for alarm in alarms {
             let alarm = alarm.as_str().unwrap();
             assert!(

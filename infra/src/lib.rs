@@ -26,15 +26,18 @@
 //!   listing, a rollback's target, the versions a deploy prunes (`infra releases …`).
 //! - [`version_smoke`]: the smoke test of a new version, invoked directly before it takes
 //!   traffic: the load balancer's event and the check of the answer.
+//! - [`canary`]: a canary release's listener weights and the verdict of its alarms
+//!   (`infra canary …`).
 //! - [`change_table`]: a change set as the deploy prints it before running it.
 //! - [`emulator`]: the deploy rehearsal's seed and checks on the MiniStack emulator, through
 //!   the AWS CLI (`infra emulator …`).
 //! - [`cli`]: the `infra` command line (`synth`, `describe`, `stack-name`, `stages`,
 //!   `check-*`, `stage-copy`, `zip-*`, `change-table`), and the option parser of its command
-//!   groups (`emulator`, `releases`).
+//!   groups (`emulator`, `releases`, `version-smoke`, `canary`).
 
 pub mod alarms;
 pub mod artifacts;
+pub mod canary;
 pub mod cfn;
 pub mod change_table;
 pub mod checks;

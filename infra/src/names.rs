@@ -4,6 +4,8 @@
 //! permission is scoped to the target group by name (a `Ref` would be a cycle), the role is
 //! scoped to the function's log group by name, and people find the dashboard and alarms by name.
 
+use sha2::{Digest as _, Sha256};
+
 /// ALB's limit on target group names.
 pub const TARGET_GROUP_NAME_MAX: usize = 32;
 
@@ -18,6 +20,10 @@ pub struct Names {
     pub log_group: String,
     /// Target group (at most [`TARGET_GROUP_NAME_MAX`] characters, checked by `config`).
     pub target_group: String,
+    /// The target group a canary's share of the traffic goes to: `<target_group>-canary`, or
+    /// where that is too long, the start of it with a digest of the whole (see
+    /// [`canary_target_group_name`]).
+    pub canary_target_group: String,
     /// CloudWatch dashboard.
     pub dashboard: String,
     /// Prefix of every alarm name.
@@ -48,6 +54,7 @@ impl Names {
             function: base.clone(),
             log_group: format!("/aws/lambda/{base}"),
             target_group: base.clone(),
+            canary_target_group: canary_target_group_name(&base),
             dashboard: base.clone(),
             alarm_prefix: base.clone(),
             access_log_prefix: base.clone(),
@@ -60,15 +67,56 @@ impl Names {
     }
 }
 
+/// `<target group>-canary` when it fits ALB's limit; else as much of the target group's name as
+/// fits before `-<8 hex digits of its sha256>-canary`, so that it stays unique to the stage.
+pub fn canary_target_group_name(target_group: &str) -> String {
+    const SUFFIX: &str = "-canary";
+    let name = format!("{target_group}{SUFFIX}");
+    if name.len() <= TARGET_GROUP_NAME_MAX {
+        return name;
+    }
+    let digest = format!("{:x}", Sha256::digest(target_group.as_bytes()));
+    let room = TARGET_GROUP_NAME_MAX - SUFFIX.len() - 9;
+    let start = target_group[..room.min(target_group.len())].trim_end_matches('-');
+    format!("{start}-{}{SUFFIX}", &digest[..8])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_canary_target_group_name_fits_and_stays_unique_to_its_stage() {
+        assert_eq!(
+            canary_target_group_name("acme-web-migrate"),
+            "acme-web-migrate-canary"
+        );
+        let long = canary_target_group_name("leptos-alb-site-production");
+        let other = canary_target_group_name("leptos-alb-site-production-2");
+        assert!(long.len() <= TARGET_GROUP_NAME_MAX, "{long}");
+        assert!(
+            long.starts_with("leptos-alb-site-") && long.ends_with("-canary"),
+            "{long}"
+        );
+        assert_ne!(long, other);
+        for base in [
+            "a",
+            "a-b",
+            &"x".repeat(32),
+            "abcdefghijklmno-pqrstuvwxyz-12345",
+        ] {
+            let name = canary_target_group_name(base);
+            assert!(name.len() <= TARGET_GROUP_NAME_MAX, "{name}");
+            assert!(!name.contains("--") && !name.starts_with('-'), "{name}");
+        }
+    }
 
     #[test]
     fn names_follow_service_and_stage() {
         let names = Names::derive("acme-web", "migrate", "111111111111", None);
         assert_eq!(names.stack, "acme-web-migrate");
         assert_eq!(names.log_group, "/aws/lambda/acme-web-migrate");
+        assert_eq!(names.canary_target_group, "acme-web-migrate-canary");
         assert_eq!(
             names.artifact_bucket,
             "acme-web-migrate-artifacts-111111111111"

@@ -52,6 +52,43 @@ pub fn synth(stage: &Stage) -> Template {
         json!({ "Fn::Not": [{ "Fn::Equals": [cfn::reference(parameters::LIVE_VERSION), ""] }] }),
     );
 
+    template.parameters.insert(
+        parameters::CANARY_VERSION.into(),
+        json!({
+            "Type": "String",
+            "Description": "The version a canary release bakes on the canary alias (scripts/deploy.sh --canary sets it); empty: no canary, the canary alias serves the live version",
+            "Default": "",
+            "AllowedPattern": "^[0-9]*$",
+        }),
+    );
+    for (name, default, description) in [
+        (
+            parameters::LIVE_WEIGHT,
+            100,
+            "The HTTPS listener's weight for the live target group",
+        ),
+        (
+            parameters::CANARY_WEIGHT,
+            0,
+            "The HTTPS listener's weight for the canary target group (the canary's percent of requests while one bakes)",
+        ),
+    ] {
+        template.parameters.insert(
+            name.into(),
+            json!({
+                "Type": "Number",
+                "Description": description,
+                "Default": default,
+                "MinValue": 0,
+                "MaxValue": 100,
+            }),
+        );
+    }
+    template.conditions.insert(
+        conditions::CANARY_RUNNING.into(),
+        json!({ "Fn::Not": [{ "Fn::Equals": [cfn::reference(parameters::CANARY_VERSION), ""] }] }),
+    );
+
     resources::function::add(&mut template, stage);
     resources::network::add(&mut template, stage);
     resources::load_balancer::add(&mut template, stage);
@@ -75,6 +112,11 @@ pub fn synth(stage: &Stage) -> Template {
         "TargetGroupArn",
         "The Lambda target group",
         cfn::reference(ids::TARGET_GROUP),
+    );
+    template.output(
+        "CanaryTargetGroupArn",
+        "The target group of a canary's share of the traffic (weight 0 between canaries)",
+        cfn::reference(ids::CANARY_TARGET_GROUP),
     );
     template.output(
         "FunctionName",

@@ -7,38 +7,13 @@
 
 mod common;
 
-use common::{every_stage_with_template, fixture, fixture_file, label};
+use common::{
+    Lane, every_stage_with_template, fixture, fixture_file, label, live_and_canary, only,
+    resources_of, variant,
+};
 use infra::{Stage, synth};
 use serde_json::{Value, json};
-
-/// A fixture stage's file with `from` replaced by `to` (which must change it), synthesized.
-fn variant(stage: &str, from: &str, to: &str) -> (Stage, Value) {
-    let file = fixture_file(stage);
-    let text = std::fs::read_to_string(&file).unwrap();
-    assert!(text.contains(from), "{from:?} is not in {}", file.display());
-    let stage =
-        Stage::parse(stage, file, &text.replacen(from, to, 1)).expect("the variant is valid");
-    let template = synth(&stage).to_json();
-    (stage, template)
-}
-
-/// The resources of one CloudFormation type, with their logical ids.
-fn resources_of<'a>(template: &'a Value, kind: &str) -> Vec<(&'a str, &'a Value)> {
-    template["Resources"]
-        .as_object()
-        .unwrap()
-        .iter()
-        .filter(|(_, resource)| resource["Type"] == kind)
-        .map(|(id, resource)| (id.as_str(), resource))
-        .collect()
-}
-
-/// The single resource of a type.
-fn only<'a>(template: &'a Value, kind: &str) -> (&'a str, &'a Value) {
-    let found = resources_of(template, kind);
-    assert_eq!(found.len(), 1, "expected one {kind}, got {}", found.len());
-    found[0]
-}
+use sha2::{Digest as _, Sha256};
 
 /// The logical id of the single load balancer.
 fn load_balancer_id(template: &Value) -> &str {
@@ -127,30 +102,56 @@ fn aaaa_record_exists_exactly_when_the_alb_is_dualstack() {
 #[test]
 fn multi_value_headers_attribute_is_spelled_exactly() {
     for (stage, template) in every_stage_with_template() {
-        let (_, target_group) = only(&template, "AWS::ElasticLoadBalancingV2::TargetGroup");
-        assert_eq!(
-            target_group["Properties"]["TargetGroupAttributes"],
-            json!([{ "Key": "lambda.multi_value_headers.enabled", "Value": "true" }]),
-            "{}",
-            label(&stage)
-        );
+        for lane in live_and_canary(&template) {
+            assert_eq!(
+                lane.target_group["Properties"]["TargetGroupAttributes"],
+                json!([{ "Key": "lambda.multi_value_headers.enabled", "Value": "true" }]),
+                "{}: {}",
+                label(&stage),
+                lane.target_group_id
+            );
+        }
     }
 }
 
+/// A target group's fixed `Name`.
+fn target_group_name<'a>(lane: &Lane<'a>) -> &'a str {
+    lane.target_group["Properties"]["Name"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{} has no fixed Name", lane.target_group_id))
+}
+
 #[test]
-fn target_group_name_is_fixed_and_at_most_32_characters() {
+fn target_group_names_are_fixed_distinct_and_at_most_32_characters() {
     for (stage, template) in every_stage_with_template() {
-        let (_, target_group) = only(&template, "AWS::ElasticLoadBalancingV2::TargetGroup");
-        let name = target_group["Properties"]["Name"]
-            .as_str()
-            .expect("the target group has a fixed Name");
-        assert!(
-            name.len() <= 32,
-            "{}: {name:?} is {} characters",
-            label(&stage),
-            name.len()
-        );
-        assert_eq!(name, format!("{}-{}", stage.settings.service, stage.name));
+        let base = format!("{}-{}", stage.settings.service, stage.name);
+        let [live, canary] = live_and_canary(&template);
+        let (live_name, canary_name) = (target_group_name(&live), target_group_name(&canary));
+        for name in [live_name, canary_name] {
+            assert!(
+                name.len() <= 32,
+                "{}: {name:?} is {} characters",
+                label(&stage),
+                name.len()
+            );
+        }
+        assert_eq!(live_name, base, "{}", label(&stage));
+        if base.len() + "-canary".len() <= 32 {
+            assert_eq!(canary_name, format!("{base}-canary"), "{}", label(&stage));
+        } else {
+            // Too long: the start of the live name, 8 hex digits of its sha256, `-canary`
+            // (tests/canary_invariants.rs pins one such name).
+            let digest = format!("{:x}", Sha256::digest(base.as_bytes()));
+            let start = canary_name
+                .strip_suffix(&format!("-{}-canary", &digest[..8]))
+                .unwrap_or_else(|| panic!("{}: {canary_name:?}", label(&stage)));
+            assert!(
+                !start.is_empty() && !start.ends_with('-') && base.starts_with(start),
+                "{}: {canary_name:?}",
+                label(&stage)
+            );
+        }
+        assert_ne!(live_name, canary_name);
     }
 }
 
@@ -184,51 +185,80 @@ fn a_service_and_stage_too_long_for_a_target_group_name_is_refused() {
 }
 
 #[test]
-fn target_group_depends_on_the_invoke_permission() {
+fn each_target_group_depends_on_the_permission_on_its_own_alias() {
     for (stage, template) in every_stage_with_template() {
-        let (permission_id, _) = only(&template, "AWS::Lambda::Permission");
-        let (_, target_group) = only(&template, "AWS::ElasticLoadBalancingV2::TargetGroup");
-        let depends_on = target_group["DependsOn"]
-            .as_array()
-            .expect("the target group has DependsOn");
-        assert!(
-            depends_on.contains(&json!(permission_id)),
-            "{}: {depends_on:?}",
-            label(&stage)
-        );
+        let lanes = live_and_canary(&template);
+        assert_ne!(lanes[0].permission_id, lanes[1].permission_id);
+        for lane in lanes {
+            let depends_on = lane.target_group["DependsOn"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{} has no DependsOn", lane.target_group_id));
+            assert!(
+                depends_on.contains(&json!(lane.permission_id)),
+                "{}: {} waits for {}: {depends_on:?}",
+                label(&stage),
+                lane.target_group_id,
+                lane.permission_id
+            );
+        }
     }
 }
 
 #[test]
-fn lambda_target_group_targets_the_live_alias_without_port_protocol_or_vpc() {
+fn each_target_group_targets_its_own_alias_without_port_protocol_or_vpc() {
     for (stage, template) in every_stage_with_template() {
-        let (alias_id, _) = only(&template, "AWS::Lambda::Alias");
-        let (_, target_group) = only(&template, "AWS::ElasticLoadBalancingV2::TargetGroup");
-        let properties = &target_group["Properties"];
-        assert_eq!(properties["TargetType"], "lambda");
+        let lanes = live_and_canary(&template);
+        // A new logical id replaces a resource, and a target group with a fixed name cannot
+        // be replaced by one of the same name: the ids stay as they first shipped.
+        let ids: Vec<[&str; 3]> = lanes
+            .iter()
+            .map(|lane| [lane.alias_id, lane.target_group_id, lane.permission_id])
+            .collect();
         assert_eq!(
-            properties["Targets"],
-            json!([{ "Id": { "Ref": alias_id } }])
-        );
-        for absent in ["Port", "Protocol", "ProtocolVersion", "VpcId"] {
-            assert!(
-                properties.get(absent).is_none(),
-                "{}: a lambda target group has no {absent}",
-                label(&stage)
-            );
-        }
-        let health_check = stage.settings.load_balancer.health_check;
-        assert_eq!(
-            properties["HealthCheckEnabled"],
-            json!(health_check),
+            ids,
+            [
+                ["LiveAlias", "TargetGroup", "LoadBalancerInvokePermission"],
+                ["CanaryAlias", "CanaryTargetGroup", "CanaryInvokePermission"]
+            ],
             "{}",
             label(&stage)
         );
-        if health_check {
-            assert_eq!(properties["HealthCheckPath"], "/healthz");
-        } else {
-            assert!(properties.get("HealthCheckPath").is_none());
+        for lane in &lanes {
+            let properties = &lane.target_group["Properties"];
+            assert_eq!(properties["TargetType"], "lambda");
+            assert_eq!(
+                properties["Targets"],
+                json!([{ "Id": { "Ref": lane.alias_id } }])
+            );
+            for absent in ["Port", "Protocol", "ProtocolVersion", "VpcId"] {
+                assert!(
+                    properties.get(absent).is_none(),
+                    "{}: a lambda target group has no {absent}",
+                    label(&stage)
+                );
+            }
+            let health_check = stage.settings.load_balancer.health_check;
+            assert_eq!(
+                properties["HealthCheckEnabled"],
+                json!(health_check),
+                "{}",
+                label(&stage)
+            );
+            if health_check {
+                assert_eq!(properties["HealthCheckPath"], "/healthz");
+            } else {
+                assert!(properties.get("HealthCheckPath").is_none());
+            }
         }
+        // The canary's is the live one but for its name and target: same attributes, health
+        // check and tags.
+        let [live, canary] = lanes.map(|lane| {
+            let mut properties = lane.target_group["Properties"].clone();
+            let object = properties.as_object_mut().unwrap();
+            assert!(object.remove("Name").is_some() && object.remove("Targets").is_some());
+            properties
+        });
+        assert_eq!(canary, live, "{}", label(&stage));
     }
 }
 
@@ -286,10 +316,27 @@ fn https_listener_uses_the_exact_tls13_policy_and_the_stage_certificate() {
             https[0]["Certificates"],
             json!([{ "CertificateArn": stage.settings.certificate_arn }])
         );
-        let (target_group_id, _) = only(&template, "AWS::ElasticLoadBalancingV2::TargetGroup");
+        // One forward to both target groups, weighted by the parameters (tests/canary_invariants.rs
+        // checks what they default to); sticky only while a canary runs.
+        let [live, canary] = live_and_canary(&template);
         assert_eq!(
             https[0]["DefaultActions"],
-            json!([{ "Type": "forward", "TargetGroupArn": { "Ref": target_group_id } }])
+            json!([{
+                "Type": "forward",
+                "ForwardConfig": {
+                    "TargetGroups": [
+                        { "TargetGroupArn": { "Ref": live.target_group_id }, "Weight": { "Ref": "LiveWeight" } },
+                        { "TargetGroupArn": { "Ref": canary.target_group_id }, "Weight": { "Ref": "CanaryWeight" } },
+                    ],
+                    "TargetGroupStickinessConfig": { "Fn::If": [
+                        "CanaryRunning",
+                        { "Enabled": true, "DurationSeconds": 3600 },
+                        { "Enabled": false },
+                    ] },
+                },
+            }]),
+            "{}",
+            label(&stage)
         );
     }
 }
@@ -318,30 +365,35 @@ fn http_listener_redirects_301_to_https_keeping_host_path_and_query() {
 }
 
 #[test]
-fn invoke_permission_is_on_the_alias_scoped_by_source_arn_and_source_account() {
+fn each_invoke_permission_is_on_its_alias_scoped_to_its_target_group_and_the_account() {
     for (stage, template) in every_stage_with_template() {
-        let (alias_id, _) = only(&template, "AWS::Lambda::Alias");
-        let (_, permission) = only(&template, "AWS::Lambda::Permission");
-        let properties = &permission["Properties"];
-        assert_eq!(
-            properties["Principal"],
-            "elasticloadbalancing.amazonaws.com"
-        );
-        assert_eq!(properties["Action"], "lambda:InvokeFunction");
-        assert_eq!(properties["FunctionName"], json!({ "Ref": alias_id }));
-        assert_eq!(
-            properties["SourceAccount"],
-            json!({ "Ref": "AWS::AccountId" })
-        );
-        let target_group = format!("{}-{}", stage.settings.service, stage.name);
-        assert_eq!(
-            properties["SourceArn"],
-            json!({
-                "Fn::Sub": format!(
-                    "arn:${{AWS::Partition}}:elasticloadbalancing:${{AWS::Region}}:${{AWS::AccountId}}:targetgroup/{target_group}/*"
-                )
-            })
-        );
+        for lane in live_and_canary(&template) {
+            let properties = &lane.permission["Properties"];
+            assert_eq!(
+                properties["Principal"],
+                "elasticloadbalancing.amazonaws.com"
+            );
+            assert_eq!(properties["Action"], "lambda:InvokeFunction");
+            assert_eq!(properties["FunctionName"], json!({ "Ref": lane.alias_id }));
+            assert_eq!(
+                properties["SourceAccount"],
+                json!({ "Ref": "AWS::AccountId" })
+            );
+            // Its own target group's name (the names are checked above): ELB may invoke the
+            // canary alias only for the canary target group, and the live one only for the live.
+            let target_group = target_group_name(&lane);
+            assert_eq!(
+                properties["SourceArn"],
+                json!({
+                    "Fn::Sub": format!(
+                        "arn:${{AWS::Partition}}:elasticloadbalancing:${{AWS::Region}}:${{AWS::AccountId}}:targetgroup/{target_group}/*"
+                    )
+                }),
+                "{}: {}",
+                label(&stage),
+                lane.permission_id
+            );
+        }
     }
 }
 
@@ -407,8 +459,8 @@ fn tracing_and_provisioned_concurrency_are_on_exactly_where_the_stage_says() {
                 label(&stage)
             );
         }
-        let (_, alias) = only(&template, "AWS::Lambda::Alias");
-        let provisioned = &alias["Properties"]["ProvisionedConcurrencyConfig"];
+        let [live, canary] = live_and_canary(&template);
+        let provisioned = &live.alias["Properties"]["ProvisionedConcurrencyConfig"];
         match function.provisioned_concurrency {
             Some(count) => assert_eq!(
                 provisioned,
@@ -418,10 +470,36 @@ fn tracing_and_provisioned_concurrency_are_on_exactly_where_the_stage_says() {
             ),
             None => assert!(provisioned.is_null(), "{}", label(&stage)),
         }
+        // On the live alias only: not on the canary alias (whose share is 0 between canaries,
+        // yet its environments would be billed) nor on a version.
+        assert!(
+            canary.alias["Properties"]
+                .get("ProvisionedConcurrencyConfig")
+                .is_none(),
+            "{}: provisioned concurrency on the canary alias",
+            label(&stage)
+        );
+        for (id, version) in resources_of(&template, "AWS::Lambda::Version") {
+            assert!(
+                version["Properties"]
+                    .get("ProvisionedConcurrencyConfig")
+                    .is_none(),
+                "{}: {id}",
+                label(&stage)
+            );
+        }
     }
     assert!(
         fixture("hardened").settings.function.tracing,
         "a fixture turns tracing on"
+    );
+    assert!(
+        fixture("hardened")
+            .settings
+            .function
+            .provisioned_concurrency
+            .is_some(),
+        "a fixture sets provisioned concurrency"
     );
 }
 
@@ -723,7 +801,18 @@ fn security_group_has_inline_rules_for_80_and_443_over_ipv4_and_ipv6() {
 #[test]
 fn alarms_cover_errors_throttles_5xx_and_latency_and_notify_the_stage_topic() {
     for (stage, template) in every_stage_with_template() {
-        let alarms = resources_of(&template, "AWS::CloudWatch::Alarm");
+        // The canary's own alarms notify no one (tests/canary_invariants.rs); these are the rest.
+        let canary_prefix = format!("{}-{}-canary-", stage.settings.service, stage.name);
+        let (canary_alarms, alarms): (Vec<_>, Vec<_>) =
+            resources_of(&template, "AWS::CloudWatch::Alarm")
+                .into_iter()
+                .partition(|(_, alarm)| {
+                    alarm["Properties"]["AlarmName"]
+                        .as_str()
+                        .unwrap()
+                        .starts_with(&canary_prefix)
+                });
+        assert_eq!(canary_alarms.len(), 3, "{}", label(&stage));
         let mut metrics: Vec<&str> = alarms
             .iter()
             .map(|(_, alarm)| alarm["Properties"]["MetricName"].as_str().unwrap())
@@ -738,6 +827,22 @@ fn alarms_cover_errors_throttles_5xx_and_latency_and_notify_the_stage_topic() {
                 "TargetResponseTime",
                 "Throttles"
             ]
+        );
+        // The 5xx and latency alarms watch the live target group, not the canary's.
+        let [live, _] = live_and_canary(&template);
+        let watched: Vec<&Value> = alarms
+            .iter()
+            .flat_map(|(_, alarm)| alarm["Properties"]["Dimensions"].as_array().unwrap())
+            .filter(|dimension| dimension["Name"] == "TargetGroup")
+            .map(|dimension| &dimension["Value"])
+            .collect();
+        let live_target_group =
+            json!({ "Fn::GetAtt": [live.target_group_id, "TargetGroupFullName"] });
+        assert_eq!(
+            watched,
+            [&live_target_group, &live_target_group],
+            "{}",
+            label(&stage)
         );
         let expected_actions = stage
             .settings
@@ -821,7 +926,8 @@ fn the_alias_points_at_a_version_published_per_code_and_retained_when_replaced()
     for (stage, template) in every_stage_with_template() {
         let (function_id, _) = only(&template, "AWS::Lambda::Function");
         let (version_id, version) = only(&template, "AWS::Lambda::Version");
-        let (_, alias) = only(&template, "AWS::Lambda::Alias");
+        let [live, canary] = live_and_canary(&template);
+        let alias = live.alias;
         assert_eq!(
             version["Properties"]["FunctionName"],
             json!({ "Ref": function_id })
@@ -866,16 +972,22 @@ fn the_alias_points_at_a_version_published_per_code_and_retained_when_replaced()
             json!({ "Ref": function_id })
         );
         assert_eq!(alias["Properties"]["Name"], "live");
+        // The canary alias is the same function's (its version: tests/canary_invariants.rs).
+        assert_eq!(
+            canary.alias["Properties"]["FunctionName"],
+            json!({ "Ref": function_id })
+        );
     }
 }
 
 #[test]
-fn outputs_name_url_alb_target_group_function_and_dashboard() {
+fn outputs_name_url_alb_target_groups_function_and_dashboard() {
     for (stage, template) in every_stage_with_template() {
         let outputs: Vec<&String> = template["Outputs"].as_object().unwrap().keys().collect();
         assert_eq!(
             outputs,
             [
+                "CanaryTargetGroupArn",
                 "DashboardName",
                 "FunctionName",
                 "LiveVersion",
@@ -889,34 +1001,67 @@ fn outputs_name_url_alb_target_group_function_and_dashboard() {
             template["Outputs"]["Url"]["Value"],
             format!("https://{}", stage.settings.domain)
         );
+        let [live, canary] = live_and_canary(&template);
+        assert_eq!(
+            template["Outputs"]["TargetGroupArn"]["Value"],
+            json!({ "Ref": live.target_group_id })
+        );
+        assert_eq!(
+            template["Outputs"]["CanaryTargetGroupArn"]["Value"],
+            json!({ "Ref": canary.target_group_id })
+        );
     }
 }
 
 #[test]
-fn every_ref_and_getatt_names_something_that_exists() {
+fn every_ref_getatt_and_condition_names_something_that_exists() {
     for (stage, template) in every_stage_with_template() {
         let resources = template["Resources"].as_object().unwrap();
         let parameters = template["Parameters"].as_object().unwrap();
+        let conditions = template["Conditions"].as_object().unwrap();
         let mut targets = Vec::new();
         collect_references(&template, &mut targets);
-        assert!(!targets.is_empty());
-        for (target, is_ref) in targets {
-            let known = resources.contains_key(&target)
-                || (is_ref && (parameters.contains_key(&target) || target.starts_with("AWS::")));
-            assert!(known, "{}: reference to unknown {target:?}", label(&stage));
+        assert!(
+            targets
+                .iter()
+                .any(|(_, kind)| *kind == Reference::Condition)
+        );
+        for (target, kind) in targets {
+            let known = match kind {
+                Reference::Ref => {
+                    resources.contains_key(&target)
+                        || parameters.contains_key(&target)
+                        || target.starts_with("AWS::")
+                }
+                Reference::GetAtt => resources.contains_key(&target),
+                Reference::Condition => conditions.contains_key(&target),
+            };
+            assert!(known, "{}: {kind:?} of unknown {target:?}", label(&stage));
         }
     }
 }
 
-/// Every `Ref` (true) and `Fn::GetAtt` (false) target in a JSON tree.
-fn collect_references(value: &Value, targets: &mut Vec<(String, bool)>) {
+/// What names a target in an intrinsic.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Reference {
+    Ref,
+    GetAtt,
+    /// The condition of an `Fn::If`.
+    Condition,
+}
+
+/// Every `Ref`, `Fn::GetAtt` and `Fn::If` target in a JSON tree.
+fn collect_references(value: &Value, targets: &mut Vec<(String, Reference)>) {
     match value {
         Value::Object(object) => {
             if let Some(Value::String(target)) = object.get("Ref") {
-                targets.push((target.clone(), true));
+                targets.push((target.clone(), Reference::Ref));
             }
             if let Some(Value::Array(parts)) = object.get("Fn::GetAtt") {
-                targets.push((parts[0].as_str().unwrap().to_string(), false));
+                targets.push((parts[0].as_str().unwrap().to_string(), Reference::GetAtt));
+            }
+            if let Some(Value::Array(parts)) = object.get("Fn::If") {
+                targets.push((parts[0].as_str().unwrap().to_string(), Reference::Condition));
             }
             object
                 .values()

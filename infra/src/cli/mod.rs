@@ -59,6 +59,8 @@ without a stage:
   version-smoke COMMAND ...         the smoke test of a new version before it takes traffic:
                                     the event to invoke it with, the check of its answer
                                     (`infra version-smoke`)
+  canary COMMAND ...                a canary release: the listener's weights for a percent,
+                                    the verdict of the canary's alarms (`infra canary`)
   emulator COMMAND ...              the deploy rehearsal on MiniStack: seed a stage's account
                                     resources, check what a deploy left (`infra emulator`)
 
@@ -376,6 +378,9 @@ pub fn run(args: &[String], stdout: &mut dyn Write) -> Result<(), CliError> {
         }
         Some("version-smoke") => {
             return crate::version_smoke::run(&args[1..], stdout).map_err(CliError::Check);
+        }
+        Some("canary") => {
+            return crate::canary::run(&args[1..], stdout).map_err(CliError::Check);
         }
         _ => {}
     }

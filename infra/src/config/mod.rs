@@ -104,6 +104,9 @@ pub struct StageSettings {
     /// Alarm thresholds and notification.
     #[serde(default)]
     pub alarms: AlarmSettings,
+    /// How `scripts/deploy.sh --canary` releases.
+    #[serde(default)]
+    pub canary: CanarySettings,
 }
 
 /// `[network]`: VPC and subnets of the load balancer.
@@ -177,6 +180,23 @@ impl Default for LoadBalancerSettings {
             create_access_log_bucket: false,
             waf: None,
         }
+    }
+}
+
+/// `[canary]`: how a canary release bakes.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CanarySettings {
+    /// How long the deploy watches the canary's alarms before it promotes it (default 600 s).
+    pub bake_seconds: u32,
+}
+
+/// The longest bake a deploy waits through.
+pub const CANARY_BAKE_SECONDS_MAX: u32 = 3600;
+
+impl Default for CanarySettings {
+    fn default() -> Self {
+        Self { bake_seconds: 600 }
     }
 }
 
@@ -711,6 +731,15 @@ pub fn validate(stage: &str, settings: &StageSettings) -> Vec<Problem> {
             alarms.p99_latency_ms
         ),
     );
+    let bake = settings.canary.bake_seconds;
+    problems.require(
+        (1..=CANARY_BAKE_SECONDS_MAX).contains(&bake),
+        "canary.bake_seconds",
+        format!(
+            "must be between 1 and {CANARY_BAKE_SECONDS_MAX} (the deploy waits through it; the \
+             canary alarms judge one-minute periods, so 300 or more tells more), got {bake}"
+        ),
+    );
     problems.0
 }
 
@@ -970,6 +999,22 @@ log_retention_days = 30
         assert!(!stage.settings.load_balancer.health_check);
         assert!(!stage.deletion_protection());
         assert_eq!(stage.names.target_group, "acme-web-test");
+    }
+
+    #[test]
+    fn a_canary_bakes_ten_minutes_by_default_and_at_most_an_hour() {
+        assert_eq!(parse(VALID).unwrap().settings.canary.bake_seconds, 600);
+        let bake = |seconds: u32| parse(&format!("{VALID}\n[canary]\nbake_seconds = {seconds}\n"));
+        assert_eq!(bake(5).unwrap().settings.canary.bake_seconds, 5);
+        assert_eq!(bake(3600).unwrap().settings.canary.bake_seconds, 3600);
+        for refused in [0, 3601] {
+            let message = bake(refused).unwrap_err().to_string();
+            assert_names(
+                &message,
+                "canary.bake_seconds",
+                "must be between 1 and 3600",
+            );
+        }
     }
 
     #[test]

@@ -34,8 +34,26 @@ pub fn check_resources(
         &lb["DNSName"],
     )?;
     check_listeners(aws, facts, &lb_arn, &tg_arn, report)?;
-    check_target_group(aws, facts, &tg_arn, report)?;
+    let canary_tg_arn = physical
+        .get("CanaryTargetGroup")
+        .cloned()
+        .unwrap_or_default();
+    check_target_group(
+        aws,
+        facts,
+        &tg_arn,
+        text(&facts["target_group_name"]),
+        report,
+    )?;
+    check_target_group(
+        aws,
+        facts,
+        &canary_tg_arn,
+        text(&facts["canary"]["target_group_name"]),
+        report,
+    )?;
     check_function(aws, facts, zip, &tg_arn, &physical, report)?;
+    check_canary(aws, facts, &canary_tg_arn, report)?;
     check_dns(aws, facts, &lb, report)?;
     check_monitoring(aws, facts, &lb_arn, report)?;
     check_security_group(aws, facts, &physical, report)?;
@@ -292,11 +310,13 @@ fn check_listeners(
     )
 }
 
-/// The target group: its name, type, health check and multi-value headers.
+/// A target group (the live one or the canary's): its name, type, health check and
+/// multi-value headers.
 fn check_target_group(
     aws: &dyn AwsApi,
     facts: &Value,
     tg_arn: &str,
+    name: &str,
     report: &mut Report,
 ) -> Result<(), String> {
     let answer = aws.call(
@@ -305,7 +325,6 @@ fn check_target_group(
         &["--target-group-arns", tg_arn],
     )?;
     let tg = &answer["TargetGroups"][0];
-    let name = text(&facts["target_group_name"]);
     report.check(
         text(&tg["TargetGroupName"]) == name && text(&tg["TargetType"]) == "lambda",
         format!("target group {name} of type lambda"),
@@ -421,21 +440,20 @@ fn check_function(
     )?;
     check_concurrency(aws, facts, report)?;
     let alias_arn = check_alias(aws, facts, zip, arn, report)?;
-    let targets = aws.call(
-        "elbv2",
-        "describe-target-health",
-        &["--target-group-arn", tg_arn],
-    )?;
-    let targets: Vec<&str> = items(&targets["TargetHealthDescriptions"])
-        .iter()
-        .map(|d| text(&d["Target"]["Id"]))
-        .collect();
-    report.check(
-        targets == [alias_arn.as_str()],
+    check_one_target(
+        aws,
+        tg_arn,
+        &alias_arn,
         "the function's alias is the target group's one target",
-        &targets,
+        report,
     )?;
-    check_permission(aws, facts, report)?;
+    check_permission(
+        aws,
+        facts,
+        text(&facts["alias"]),
+        text(&facts["target_group_name"]),
+        report,
+    )?;
     let log_group = text(&facts["log_group"]);
     let groups = aws.call(
         "logs",
@@ -542,9 +560,15 @@ fn check_concurrency(aws: &dyn AwsApi, facts: &Value, report: &mut Report) -> Re
     }
 }
 
-/// One invoke permission for the load balancer on the alias, scoped to the target group and
+/// One invoke permission for the load balancer on the alias, scoped to its target group and
 /// the account.
-fn check_permission(aws: &dyn AwsApi, facts: &Value, report: &mut Report) -> Result<(), String> {
+fn check_permission(
+    aws: &dyn AwsApi,
+    facts: &Value,
+    alias: &str,
+    target_group: &str,
+    report: &mut Report,
+) -> Result<(), String> {
     let (region, account) = (text(&facts["region"]), text(&facts["account_id"]));
     let policy = aws.call(
         "lambda",
@@ -553,7 +577,7 @@ fn check_permission(aws: &dyn AwsApi, facts: &Value, report: &mut Report) -> Res
             "--function-name",
             text(&facts["function_name"]),
             "--qualifier",
-            text(&facts["alias"]),
+            alias,
         ],
     )?;
     let policy: Value = serde_json::from_str(text(&policy["Policy"])).unwrap_or(Value::Null);
@@ -566,19 +590,79 @@ fn check_permission(aws: &dyn AwsApi, facts: &Value, report: &mut Report) -> Res
         .collect();
     report.check(
         statements.len() == 1,
-        "one ELB invoke permission",
+        format!("one ELB invoke permission on alias {alias}"),
         &policy["Statement"],
     )?;
-    let source = format!(
-        "arn:aws:elasticloadbalancing:{region}:{account}:targetgroup/{}/*",
-        text(&facts["target_group_name"])
-    );
+    let source =
+        format!("arn:aws:elasticloadbalancing:{region}:{account}:targetgroup/{target_group}/*");
     let condition = &statements[0]["Condition"];
     report.check(
         text(&condition["ArnLike"]["AWS:SourceArn"]) == source
             && text(&condition["StringEquals"]["AWS:SourceAccount"]) == account,
         format!("scoped to {source} and account {account}"),
         condition,
+    )
+}
+
+/// The target group's targets are exactly `target` (an alias's ARN).
+fn check_one_target(
+    aws: &dyn AwsApi,
+    tg_arn: &str,
+    target: &str,
+    what: &str,
+    report: &mut Report,
+) -> Result<(), String> {
+    let answer = aws.call(
+        "elbv2",
+        "describe-target-health",
+        &["--target-group-arn", tg_arn],
+    )?;
+    let targets: Vec<&str> = items(&answer["TargetHealthDescriptions"])
+        .iter()
+        .map(|d| text(&d["Target"]["Id"]))
+        .collect();
+    report.check(targets == [target], what, &targets)
+}
+
+/// The canary between canaries: its alias on the live alias's version, its target group's one
+/// target, and its own invoke permission.
+fn check_canary(
+    aws: &dyn AwsApi,
+    facts: &Value,
+    canary_tg_arn: &str,
+    report: &mut Report,
+) -> Result<(), String> {
+    let function = text(&facts["function_name"]);
+    let (live, canary) = (text(&facts["alias"]), text(&facts["canary"]["alias"]));
+    let alias = |name: &str| {
+        aws.call(
+            "lambda",
+            "get-alias",
+            &["--function-name", function, "--name", name],
+        )
+    };
+    let (live_alias, canary_alias) = (alias(live)?, alias(canary)?);
+    report.check(
+        canary_alias["FunctionVersion"] == live_alias["FunctionVersion"],
+        format!(
+            "no canary bakes: alias {canary} is on the live version ({})",
+            text(&live_alias["FunctionVersion"])
+        ),
+        &canary_alias,
+    )?;
+    check_one_target(
+        aws,
+        canary_tg_arn,
+        text(&canary_alias["AliasArn"]),
+        &format!("alias {canary} is the canary target group's one target"),
+        report,
+    )?;
+    check_permission(
+        aws,
+        facts,
+        canary,
+        text(&facts["canary"]["target_group_name"]),
+        report,
     )
 }
 
@@ -846,17 +930,27 @@ mod tests {
         let scoped = policy(
             "arn:aws:elasticloadbalancing:eu-west-1:000000000000:targetgroup/shop-migrate-tg/*",
         );
-        check_permission(&scoped, &facts(), &mut Report::new(&mut Vec::new())).unwrap();
+        let permission = |aws: &FakeAws, target_group: &str| {
+            check_permission(
+                aws,
+                &facts(),
+                "live",
+                target_group,
+                &mut Report::new(&mut Vec::new()),
+            )
+        };
+        permission(&scoped, "shop-migrate-tg").unwrap();
+        let canary_group = permission(&scoped, "shop-migrate-tg-canary").unwrap_err();
+        assert!(canary_group.contains("scoped to"), "{canary_group}");
 
         let open = policy("*");
-        let error =
-            check_permission(&open, &facts(), &mut Report::new(&mut Vec::new())).unwrap_err();
+        let error = permission(&open, "shop-migrate-tg").unwrap_err();
         assert!(error.contains("scoped to"), "{error}");
         let none = FakeAws::new();
         assert!(
-            check_permission(&none, &facts(), &mut Report::new(&mut Vec::new()))
+            permission(&none, "shop-migrate-tg")
                 .unwrap_err()
-                .contains("one ELB invoke permission")
+                .contains("one ELB invoke permission on alias live")
         );
     }
 

@@ -19,7 +19,7 @@ use serde_json::Value;
 
 use crate::cli::subcommand::{self, Group};
 use crate::describe::shell_quote;
-use crate::resources::function::LIVE_ALIAS;
+use crate::resources::function::{CANARY_ALIAS, LIVE_ALIAS};
 
 /// Published versions a stage keeps besides those an alias points at.
 pub const VERSIONS_KEPT: usize = 5;
@@ -96,6 +96,9 @@ pub struct Releases {
     pub releases: Vec<Release>,
     /// What the `live` alias points at; `None` before the first deploy that made it.
     pub serving: Option<Serving>,
+    /// The version the `canary` alias points at while a canary bakes (when it differs from
+    /// the `live` alias's; between canaries the two are the same).
+    pub canary: Option<u64>,
     /// Every version an alias points at, with or without a weight.
     pub aliased: Vec<u64>,
     /// The zips in the artifact bucket, oldest upload first.
@@ -157,6 +160,7 @@ impl Releases {
         releases.dedup_by_key(|release| release.version);
 
         let mut serving = None;
+        let mut canary = None;
         let mut aliased = Vec::new();
         for alias in entries(aliases, "Aliases", "the aliases")? {
             let Ok(version) = field(&alias, "FunctionVersion").parse::<u64>() else {
@@ -171,12 +175,19 @@ impl Releases {
             weights.sort_by_key(|(other, _)| *other);
             aliased.push(version);
             aliased.extend(weights.iter().map(|(other, _)| *other));
-            if field(&alias, "Name") == LIVE_ALIAS {
-                serving = Some(Serving { version, weights });
+            match field(&alias, "Name").as_str() {
+                LIVE_ALIAS => serving = Some(Serving { version, weights }),
+                CANARY_ALIAS => canary = Some(version),
+                _ => {}
             }
         }
         aliased.sort_unstable();
         aliased.dedup();
+        let canary = canary.filter(|version| {
+            serving
+                .as_ref()
+                .is_some_and(|serving: &Serving| serving.version != *version)
+        });
 
         let mut stored: Vec<StoredZip> = entries(zips, "Contents", "the zips")?
             .iter()
@@ -192,6 +203,7 @@ impl Releases {
         Ok(Releases {
             releases,
             serving,
+            canary,
             aliased,
             zips: stored,
         })
@@ -312,6 +324,43 @@ pub(crate) mod tests {
             {"Key": "site-migrate/templates/abc.json", "LastModified": "2026-11-02T00:00:00.000Z", "Size": 10},
         ]});
         Releases::from_listings(&json!({"Versions": versions}), &aliases, &zips).unwrap()
+    }
+
+    /// Listings with the `live` alias on `live` and the `canary` alias on `canary`.
+    pub fn with_canary(live: u64, canary: u64) -> Releases {
+        let versions: Vec<Value> = (1..=3)
+            .map(|version| {
+                json!({
+                    "Version": version.to_string(),
+                    "Description": format!("site-migrate/{}.zip config 0123456789ab", sha(char::from(b'a' + version as u8))),
+                    "LastModified": "2026-12-01T10:00:00.000+0000",
+                })
+            })
+            .collect();
+        let aliases = json!({"Aliases": [
+            {"Name": LIVE_ALIAS, "FunctionVersion": live.to_string()},
+            {"Name": CANARY_ALIAS, "FunctionVersion": canary.to_string()},
+        ]});
+        Releases::from_listings(&json!({"Versions": versions}), &aliases, &Value::Null).unwrap()
+    }
+
+    #[test]
+    fn the_canary_alias_is_a_canary_only_while_it_differs_from_live() {
+        let baking = with_canary(2, 3);
+        assert_eq!(baking.canary, Some(3));
+        assert_eq!(
+            baking.serving.as_ref().map(|serving| serving.version),
+            Some(2)
+        );
+        assert_eq!(baking.aliased, vec![2, 3]);
+        assert_eq!(
+            baking.to_prune(0),
+            vec![1],
+            "a baking canary is never pruned"
+        );
+        let idle = with_canary(2, 2);
+        assert_eq!(idle.canary, None);
+        assert_eq!(idle.aliased, vec![2]);
     }
 
     #[test]

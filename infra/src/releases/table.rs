@@ -4,10 +4,14 @@
 use std::fmt::Write as _;
 
 use super::{Releases, short};
-use crate::resources::function::LIVE_ALIAS;
+use crate::resources::function::{CANARY_ALIAS, LIVE_ALIAS};
 
-/// The share of the `live` alias's traffic a version takes, if any, as text.
+/// The share of the `live` alias's traffic a version takes, if any, as text; a canary's says
+/// so (its share is the load balancer's weight, which the deploy baking it prints).
 fn traffic(releases: &Releases, version: u64) -> String {
+    if releases.canary == Some(version) {
+        return format!("{CANARY_ALIAS}: baking");
+    }
     let Some(serving) = &releases.serving else {
         return String::new();
     };
@@ -98,6 +102,23 @@ mod tests {
         );
         assert!(
             text.contains("ffffffffffff  uploaded 2026-11-01T00:00:00.000Z  3.34 MiB"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_baking_canary_is_marked_beside_the_live_version() {
+        let text = table(&super::super::tests::with_canary(2, 3));
+        let line = |version: &str| {
+            text.lines()
+                .find(|line| line.trim_start().starts_with(version))
+                .unwrap_or_default()
+                .to_string()
+        };
+        assert!(line("3 ").ends_with("canary: baking"), "{text}");
+        assert!(line("2 ").ends_with("live: 100 %"), "{text}");
+        assert!(
+            !line("1 ").contains("canary") && !line("1 ").contains("live"),
             "{text}"
         );
     }

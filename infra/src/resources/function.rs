@@ -1,5 +1,6 @@
 //! The Lambda function, its execution role, its log group, the version each deploy publishes,
-//! the alias the load balancer invokes, and ELB's permission to invoke that alias.
+//! the aliases the load balancer invokes (`live`, and `canary` for a canary's share), and ELB's
+//! permission to invoke each.
 
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
@@ -17,6 +18,10 @@ pub const HANDLER: &str = "bootstrap";
 /// The alias the load balancer invokes. Fixed once: renaming the alias a target group
 /// registers breaks the update that renames it.
 pub const LIVE_ALIAS: &str = "live";
+
+/// The alias the canary target group registers: the version a canary bakes, else the live one.
+/// Fixed once, like [`LIVE_ALIAS`].
+pub const CANARY_ALIAS: &str = "canary";
 
 /// The service principal the load balancer invokes the function as.
 pub const ELB_PRINCIPAL: &str = "elasticloadbalancing.amazonaws.com";
@@ -177,18 +182,55 @@ pub fn add(template: &mut Template, stage: &Stage) {
     }
     template.add(ids::LIVE_ALIAS, Resource::new("AWS::Lambda::Alias", alias));
 
-    // On the alias the target group registers (its qualified ARN). Scoped by target group name and account: `Ref TargetGroup` here would be a cycle, since
-    // the target group must wait for this permission (ELB checks it when registering).
+    // Between canaries this alias serves the live version, so that a client the load
+    // balancer keeps on the canary target group (stickiness outlasts a weight of 0) gets the
+    // live one once a canary is promoted or rolled back.
     template.add(
+        ids::CANARY_ALIAS,
+        Resource::new(
+            "AWS::Lambda::Alias",
+            json!({
+                "FunctionName": cfn::reference(ids::FUNCTION),
+                "FunctionVersion": cfn::if_(
+                    conditions::CANARY_RUNNING,
+                    cfn::reference(parameters::CANARY_VERSION),
+                    live_version(),
+                ),
+                "Name": CANARY_ALIAS,
+                "Description": "The version a canary release bakes on (the live one between canaries)",
+            }),
+        ),
+    );
+
+    add_invoke_permission(
+        template,
         ids::INVOKE_PERMISSION,
+        ids::LIVE_ALIAS,
+        &names.target_group,
+    );
+    add_invoke_permission(
+        template,
+        ids::CANARY_INVOKE_PERMISSION,
+        ids::CANARY_ALIAS,
+        &names.canary_target_group,
+    );
+}
+
+/// ELB's permission to invoke an alias, on the alias the target group registers (its
+/// qualified ARN). Scoped by target group name and account: `Ref` of the target group here
+/// would be a cycle, since the target group must wait for this permission (ELB checks it when
+/// registering).
+fn add_invoke_permission(template: &mut Template, id: &str, alias_id: &str, target_group: &str) {
+    template.add(
+        id,
         Resource::new(
             "AWS::Lambda::Permission",
             json!({
                 "Action": "lambda:InvokeFunction",
-                "FunctionName": cfn::reference(ids::LIVE_ALIAS),
+                "FunctionName": cfn::reference(alias_id),
                 "Principal": ELB_PRINCIPAL,
                 "SourceAccount": cfn::reference("AWS::AccountId"),
-                "SourceArn": cfn::sub(target_group_arn_pattern(&names.target_group)),
+                "SourceArn": cfn::sub(target_group_arn_pattern(target_group)),
             }),
         ),
     );

@@ -1,8 +1,9 @@
-//! The Application Load Balancer, its Lambda target group and its two listeners.
+//! The Application Load Balancer, its Lambda target groups (live and canary) and its two
+//! listeners.
 
 use serde_json::json;
 
-use super::{access_logs, ids, tags};
+use super::{access_logs, conditions, ids, parameters, tags};
 use crate::cfn::{self, Resource, Template};
 use crate::config::Stage;
 
@@ -15,10 +16,13 @@ pub const MULTI_VALUE_HEADERS_ATTRIBUTE: &str = "lambda.multi_value_headers.enab
 /// The function's health check route.
 pub const HEALTH_CHECK_PATH: &str = "/healthz";
 
-/// Adds the load balancer, the target group and the listeners.
+/// How long a client stays on the target group it got while a canary bakes.
+pub const CANARY_STICKINESS_SECONDS: u32 = 3600;
+
+/// Adds the load balancer, the target groups and the listeners.
 pub fn add(template: &mut Template, stage: &Stage) {
     add_load_balancer(template, stage);
-    add_target_group(template, stage);
+    add_target_groups(template, stage);
     add_listeners(template, stage);
 }
 
@@ -89,32 +93,70 @@ fn add_load_balancer(template: &mut Template, stage: &Stage) {
     template.add(ids::LOAD_BALANCER, load_balancer);
 }
 
-/// The Lambda target group: fixed name, no port/protocol/VPC, multi-value headers.
-fn add_target_group(template: &mut Template, stage: &Stage) {
-    let mut properties = json!({
-        "Name": stage.names.target_group,
-        "TargetType": "lambda",
-        // The alias, not the function: the load balancer invokes the released version.
-        "Targets": [{ "Id": cfn::reference(ids::LIVE_ALIAS) }],
-        "TargetGroupAttributes": cfn::key_values(&[(MULTI_VALUE_HEADERS_ATTRIBUTE, "true".to_string())]),
-        "HealthCheckEnabled": stage.settings.load_balancer.health_check,
-        "Tags": tags(stage),
-    });
-    if stage.settings.load_balancer.health_check {
-        // ELB's defaults for Lambda targets, spelled out; every check is a billed invocation.
-        properties["HealthCheckPath"] = json!(HEALTH_CHECK_PATH);
-        properties["HealthCheckIntervalSeconds"] = json!(35);
-        properties["HealthCheckTimeoutSeconds"] = json!(30);
-        properties["HealthyThresholdCount"] = json!(5);
-        properties["UnhealthyThresholdCount"] = json!(2);
-        properties["Matcher"] = json!({ "HttpCode": "200" });
+/// The Lambda target groups: the live alias's, and the canary alias's (weight 0 unless a canary
+/// bakes). Fixed names, no port/protocol/VPC, multi-value headers.
+fn add_target_groups(template: &mut Template, stage: &Stage) {
+    let names = &stage.names;
+    for (id, name, alias, permission) in [
+        (
+            ids::TARGET_GROUP,
+            &names.target_group,
+            ids::LIVE_ALIAS,
+            ids::INVOKE_PERMISSION,
+        ),
+        (
+            ids::CANARY_TARGET_GROUP,
+            &names.canary_target_group,
+            ids::CANARY_ALIAS,
+            ids::CANARY_INVOKE_PERMISSION,
+        ),
+    ] {
+        let mut properties = json!({
+            "Name": name,
+            "TargetType": "lambda",
+            // An alias, not the function: the load balancer invokes a released version.
+            "Targets": [{ "Id": cfn::reference(alias) }],
+            "TargetGroupAttributes": cfn::key_values(&[(MULTI_VALUE_HEADERS_ATTRIBUTE, "true".to_string())]),
+            "HealthCheckEnabled": stage.settings.load_balancer.health_check,
+            "Tags": tags(stage),
+        });
+        if stage.settings.load_balancer.health_check {
+            // ELB's defaults for Lambda targets, spelled out; every check is a billed invocation.
+            properties["HealthCheckPath"] = json!(HEALTH_CHECK_PATH);
+            properties["HealthCheckIntervalSeconds"] = json!(35);
+            properties["HealthCheckTimeoutSeconds"] = json!(30);
+            properties["HealthyThresholdCount"] = json!(5);
+            properties["UnhealthyThresholdCount"] = json!(2);
+            properties["Matcher"] = json!({ "HttpCode": "200" });
+        }
+        // ELB checks that it may invoke the function when it registers it as a target.
+        template.add(
+            id,
+            Resource::new("AWS::ElasticLoadBalancingV2::TargetGroup", properties)
+                .depends_on(permission),
+        );
     }
-    // ELB checks that it may invoke the function when it registers it as a target.
-    template.add(
-        ids::TARGET_GROUP,
-        Resource::new("AWS::ElasticLoadBalancingV2::TargetGroup", properties)
-            .depends_on(ids::INVOKE_PERMISSION),
-    );
+}
+
+/// The HTTPS listener's forward action: the live and canary target groups weighted by the
+/// `LiveWeight` and `CanaryWeight` parameters (100 and 0 unless a canary bakes). While a canary
+/// bakes, a client stays on the target group it first got (the page and the hashed assets it
+/// loads come from one version); the stickiness ends with the canary.
+fn weighted_forward() -> serde_json::Value {
+    json!({
+        "Type": "forward",
+        "ForwardConfig": {
+            "TargetGroups": [
+                { "TargetGroupArn": cfn::reference(ids::TARGET_GROUP), "Weight": cfn::reference(parameters::LIVE_WEIGHT) },
+                { "TargetGroupArn": cfn::reference(ids::CANARY_TARGET_GROUP), "Weight": cfn::reference(parameters::CANARY_WEIGHT) },
+            ],
+            "TargetGroupStickinessConfig": cfn::if_(
+                conditions::CANARY_RUNNING,
+                json!({ "Enabled": true, "DurationSeconds": CANARY_STICKINESS_SECONDS }),
+                json!({ "Enabled": false }),
+            ),
+        },
+    })
 }
 
 /// HTTPS forwarding to the function; HTTP answering 301 to the same URL over HTTPS.
@@ -129,7 +171,7 @@ fn add_listeners(template: &mut Template, stage: &Stage) {
                 "Protocol": "HTTPS",
                 "SslPolicy": SSL_POLICY,
                 "Certificates": [{ "CertificateArn": stage.settings.certificate_arn }],
-                "DefaultActions": [{ "Type": "forward", "TargetGroupArn": cfn::reference(ids::TARGET_GROUP) }],
+                "DefaultActions": [weighted_forward()],
             }),
         ),
     );

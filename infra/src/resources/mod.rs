@@ -1,8 +1,9 @@
 //! Resource builders, one file per part of the stack; each adds its resources to a template.
 //!
-//! - [`function`]: the function, its role, its log group and the ALB's permission to invoke it.
+//! - [`function`]: the function, its role, its log group, its versions, the `live` and `canary`
+//!   aliases and the ALB's permission to invoke each.
 //! - [`network`]: the load balancer's security group.
-//! - [`load_balancer`]: the ALB, the Lambda target group and the two listeners.
+//! - [`load_balancer`]: the ALB, the Lambda target groups (live and canary) and the two listeners.
 //! - [`dns`]: the Route 53 alias records.
 //! - [`access_logs`]: the access-log bucket the stack creates, when the stage asks for one.
 //! - [`firewall`]: the AWS WAF web ACL in front of the load balancer, when the stage has one.
@@ -34,12 +35,19 @@ pub mod ids {
     pub const LIVE_ALIAS: &str = "LiveAlias";
     /// ELB's permission to invoke the function.
     pub const INVOKE_PERMISSION: &str = "LoadBalancerInvokePermission";
+    /// The alias a canary's share of the traffic invokes: the canary's version while one
+    /// bakes, the live version otherwise.
+    pub const CANARY_ALIAS: &str = "CanaryAlias";
+    /// ELB's permission to invoke the canary alias.
+    pub const CANARY_INVOKE_PERMISSION: &str = "CanaryInvokePermission";
     /// The load balancer's security group.
     pub const SECURITY_GROUP: &str = "LoadBalancerSecurityGroup";
     /// The Application Load Balancer.
     pub const LOAD_BALANCER: &str = "LoadBalancer";
     /// The Lambda target group.
     pub const TARGET_GROUP: &str = "TargetGroup";
+    /// The target group of the canary alias (weight 0 unless a canary bakes).
+    pub const CANARY_TARGET_GROUP: &str = "CanaryTargetGroup";
     /// The HTTPS listener forwarding to the target group.
     pub const HTTPS_LISTENER: &str = "HttpsListener";
     /// The HTTP listener redirecting to HTTPS.
@@ -68,12 +76,20 @@ pub mod parameters {
     pub const ARTIFACT_KEY: &str = "ArtifactKey";
     /// The version the `live` alias serves; empty: the version this update publishes.
     pub const LIVE_VERSION: &str = "LiveVersion";
+    /// The version a canary bakes on the canary alias; empty: no canary.
+    pub const CANARY_VERSION: &str = "CanaryVersion";
+    /// The HTTPS listener's weight for the live target group (0 to 100).
+    pub const LIVE_WEIGHT: &str = "LiveWeight";
+    /// The HTTPS listener's weight for the canary target group (0 to 100).
+    pub const CANARY_WEIGHT: &str = "CanaryWeight";
 }
 
 /// Template condition names.
 pub mod conditions {
     /// `LiveVersion` names a version: the alias stays there while a new one is published.
     pub const LIVE_VERSION_PINNED: &str = "LiveVersionPinned";
+    /// `CanaryVersion` names a version: a canary bakes on it.
+    pub const CANARY_RUNNING: &str = "CanaryRunning";
 }
 
 /// The `service` and `stage` tags every taggable resource carries.
