@@ -752,11 +752,20 @@ fn check_monitoring(
         Value::Null => json!([]),
         list => list.clone(),
     };
+    // The canary's alarms notify no one: the deploy baking a canary reads them.
+    let canary_alarms = items(&facts["canary"]["alarms"]);
+    let expected = |alarm: &Value| {
+        if canary_alarms.contains(&alarm["AlarmName"]) {
+            json!([])
+        } else {
+            topic.clone()
+        }
+    };
     report.check(
-        alarms
-            .iter()
-            .all(|a| actions(a, "AlarmActions") == topic && actions(a, "OKActions") == topic),
-        format!("alarm actions {topic}"),
+        alarms.iter().all(|a| {
+            actions(a, "AlarmActions") == expected(a) && actions(a, "OKActions") == expected(a)
+        }),
+        format!("alarm actions {topic}, none on the canary's"),
         alarms
             .iter()
             .map(|a| (&a["AlarmName"], &a["AlarmActions"]))
@@ -914,6 +923,39 @@ mod tests {
         )
         .unwrap_err();
         assert!(other_group.contains("443 forwards"), "{other_group}");
+    }
+
+    #[test]
+    fn stage_alarms_notify_the_topic_and_the_canary_alarms_no_one() {
+        let facts = json!({
+            "dashboard_name": "d", "function_name": "shop-migrate-site", "alarm_prefix": "shop",
+            "alarm_names": ["shop-errors", "shop-canary-errors"],
+            "alarm_topic_arn": "arn:topic", "canary": {"alarms": ["shop-canary-errors"]},
+        });
+        let dashboard =
+            json!({"widgets": [1, 2, 3, 4], "fn": "shop-migrate-site app/lb/1"}).to_string();
+        let aws = |canary_actions: Value| {
+            FakeAws::new()
+                .answer("cloudwatch get-dashboard", json!({"DashboardBody": dashboard}))
+                .answer(
+                    "cloudwatch describe-alarms",
+                    json!({"MetricAlarms": [
+                        {"AlarmName": "shop-errors", "AlarmActions": ["arn:topic"], "OKActions": ["arn:topic"]},
+                        {"AlarmName": "shop-canary-errors", "AlarmActions": canary_actions, "OKActions": []},
+                    ]}),
+                )
+        };
+        let check = |aws: &FakeAws| {
+            check_monitoring(
+                aws,
+                &facts,
+                "arn:x:loadbalancer/app/lb/1",
+                &mut Report::new(&mut Vec::new()),
+            )
+        };
+        check(&aws(json!([]))).unwrap();
+        let notifying = check(&aws(json!(["arn:topic"]))).unwrap_err();
+        assert!(notifying.contains("none on the canary's"), "{notifying}");
     }
 
     #[test]
