@@ -286,8 +286,10 @@ create_change_set() {
     *_IN_PROGRESS) die "stack $STACK is $stack_status: another deploy or delete is running; wait for it. $nothing_changed" ;;
     *) change_set_type=UPDATE ;;
   esac
-  serving_version=""
-  [[ "$change_set_type" == CREATE ]] || serving_version="$(stack_output LiveVersion)"
+  serving_version="" newest_before=""
+  if [[ "$change_set_type" != CREATE ]]; then
+    serving_version="$(stack_output LiveVersion)" newest_before="$(stack_output NewestVersion)"
+  fi
   note "stack is ${stack_status/NONE/new}: change set of type $change_set_type${serving_version:+; version $serving_version serves until the new one passes its smoke test}"
   if [[ -n "$canary_percent" && "$change_set_type" == CREATE ]]; then
     note "--canary: a first deploy has no serving version to compare with; its version takes every request"
@@ -429,6 +431,9 @@ if ((!up_to_date)); then
     exit 0
   fi
   execute_change_set
+elif ((dry_run)); then
+  step "Dry run: nothing would change ($((SECONDS - started))s)"
+  exit 0
 fi
 release_new_version
 verify

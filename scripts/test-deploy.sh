@@ -24,7 +24,9 @@
 #     that cannot start never takes traffic (v2 keeps serving)
 #  6d. canaries: a --canary too big is refused; one that bakes quietly is promoted; one whose
 #     alarm fires (the canary's 5xx metric put as the load balancer would) is rolled back with
-#     the live version serving throughout, and none starts while an alarm still fires
+#     the live version serving throughout; none starts while an alarm still fires; a plain
+#     deploy leaves the rejected version aside; an interrupted one is rolled back; rollback.sh
+#     during a bake ends the canary with the serving code
 #  7. a temporary host name: refused while the certificate does not cover it; the stack's
 #     record moves there; the cut-over back to the domain is refused (nothing changed) while
 #     another record holds the name, and done once it is gone
@@ -351,9 +353,10 @@ expect_ok releases-baking "${RELEASES[@]}"
 grep -Eq "^ +$canary_version .* canary: baking$" "$LOGS/releases-baking.log" && ok "releases.sh marks version $canary_version as the baking canary" \
   || { cat "$LOGS/releases-baking.log"; fail "releases.sh does not show the baking canary"; }
 checks http "${MIGRATE_V2[@]}" --zip "$WORK/v3.zip" --marker v3
-canary_tg="$(aws_here elbv2 describe-target-groups --names "$(fact CANARY_TG_NAME "${MIGRATE_V2[@]}")" --query 'TargetGroups[0].TargetGroupArn' --output text)"
+physical_id() { aws_here cloudformation describe-stack-resource --stack-name "$migrate_stack" --logical-resource-id "$1" --query StackResourceDetail.PhysicalResourceId --output text; }
+canary_tg="$(physical_id CanaryTargetGroup)" load_balancer="$(physical_id LoadBalancer)"
 aws_here cloudwatch put-metric-data --namespace AWS/ApplicationELB --metric-data \
-  "MetricName=HTTPCode_Target_5XX_Count,Value=3,Unit=Count,Dimensions=[{Name=TargetGroup,Value=targetgroup/${canary_tg#*:targetgroup/}}]"
+  "MetricName=HTTPCode_Target_5XX_Count,Value=3,Unit=Count,Dimensions=[{Name=LoadBalancer,Value=${load_balancer#*:loadbalancer/}},{Name=TargetGroup,Value=targetgroup/${canary_tg#*:targetgroup/}}]"
 canary_status=0
 wait "$canary_pid" || canary_status=$?
 ((canary_status != 0)) && grep -q "the canary was ROLLED BACK (.*canary-target-5xx is ALARM" "$LOGS/canary-rolled-back.log" \
@@ -368,10 +371,15 @@ checks http "${MIGRATE_V2[@]}" --zip "$WORK/v3.zip" --marker v3
 snapshot="$(state function-state "${MIGRATE_V2[@]}")"
 expect_refused canary-alarm-firing "the canary alarms are not quiet yet" "$DEPLOY" migrate --stages-dir "$WORK/long-bake" --zip "$WORK/v2.zip" --canary 25
 [[ "$(state function-state "${MIGRATE_V2[@]}")" == "$snapshot" ]] && ok "a canary under a firing alarm changed nothing" || fail "a canary under a firing alarm changed migrate"
+# A plain deploy of the same code never releases the version its canary rejected.
+expect_ok rejected-stays-aside "$DEPLOY" migrate --stages-dir "$WORK/long-bake" --zip "$WORK/v2.zip"
+grep -q "never released .* it stays aside" "$LOGS/rejected-stays-aside.log" && [[ "$(alias_version live)" == "$v3_version" ]] \
+  && ok "a plain deploy of the rejected code leaves its version aside: version $v3_version keeps serving" \
+  || fail "a plain deploy released the version whose canary was rolled back"
 aws_here cloudwatch set-alarm-state --alarm-name "$(fact ALARM_PREFIX "${MIGRATE_V2[@]}")-canary-target-5xx" --state-value OK --state-reason "rehearsal: reset"
 # Interrupted while it bakes (Ctrl-C, a cancelled CI job): rolled back before the deploy ends.
 bake_in_background canary-interrupted
-kill -TERM "$canary_pid"
+pkill -TERM -P "$canary_pid" # deploy.sh itself, the child of `timeout`, as a cancelled job's runner stops it
 canary_status=0
 wait "$canary_pid" || canary_status=$?
 IFS=/ read -r canary_version live_weight canary_weight < <(stack_parameters)
@@ -379,6 +387,19 @@ IFS=/ read -r canary_version live_weight canary_weight < <(stack_parameters)
   && [[ -z "$canary_version" && "$live_weight/$canary_weight" == 100/0 && "$(alias_version canary)" == "$v3_version" ]] \
   && ok "an interrupted canary was rolled back before the deploy ended: weights 100/0, alias canary on $v3_version" \
   || { tail -n 20 "$LOGS/canary-interrupted.log" >&2; fail "the interrupted canary was not rolled back (exit $canary_status, CanaryVersion=$canary_version weights $live_weight/$canary_weight)"; }
+# rollback.sh while a canary bakes ends it with the serving code; the baking deploy stops.
+bake_in_background canary-ended-by-rollback
+expect_ok rollback-during-canary "${ROLLBACK[@]}"
+canary_status=0
+wait "$canary_pid" || canary_status=$?
+grep -q "the canary of version [0-9]* ends: the code of the serving version $v3_version" "$LOGS/rollback-during-canary.log" \
+  && ((canary_status != 0)) && grep -q "was ended while it baked" "$LOGS/canary-ended-by-rollback.log" \
+  && ok "rollback.sh ended the baking canary with the serving code; the baking deploy stopped without touching the stack" \
+  || { tail -n 10 "$LOGS/rollback-during-canary.log" "$LOGS/canary-ended-by-rollback.log" >&2; fail "rollback.sh during a canary (exit of the baking deploy: $canary_status)"; }
+IFS=/ read -r canary_version live_weight canary_weight < <(stack_parameters)
+[[ -z "$canary_version" && "$live_weight/$canary_weight" == 100/0 && "$(alias_version canary)" == "$(alias_version live)" ]] \
+  && ok "after it: no canary, both aliases on version $(alias_version live)" || fail "after the rollback during a canary: CanaryVersion=$canary_version weights $live_weight/$canary_weight"
+checks http "${MIGRATE_V2[@]}" --zip "$WORK/v3.zip" --marker v3
 
 step "A temporary host name: the stage moves to it, the old site's record is never touched, the cut-over refuses until it is gone"
 preview="preview.${domain#*.}"

@@ -464,6 +464,16 @@ pub fn validate(stage: &str, settings: &StageSettings) -> Vec<Problem> {
         "(stage name, from the file name)",
         format!("must be lowercase letters, digits and single hyphens, starting with a letter, got {stage:?}"),
     );
+    // Stage `x`'s canary target group is `<service>-x-canary`: a stage `x-canary` would take it.
+    problems.require(
+        !stage.ends_with("-canary"),
+        "(stage name, from the file name)",
+        format!(
+            "must not end in \"-canary\": the target group {stage:?} would get is the canary target \
+             group of stage {:?}",
+            stage.trim_end_matches("-canary")
+        ),
+    );
     problems.require(
         is_resource_name(&settings.service),
         "service",
@@ -999,6 +1009,16 @@ log_retention_days = 30
         assert!(!stage.settings.load_balancer.health_check);
         assert!(!stage.deletion_protection());
         assert_eq!(stage.names.target_group, "acme-web-test");
+    }
+
+    #[test]
+    fn a_stage_name_cannot_take_another_stage_s_canary_target_group() {
+        let message = Stage::parse("prod-canary", "stages/prod-canary.toml", VALID)
+            .unwrap_err()
+            .to_string();
+        assert!(message.contains("must not end in \"-canary\""), "{message}");
+        assert!(message.contains("of stage \"prod\""), "{message}");
+        assert!(Stage::parse("canary", FILE, VALID).is_ok());
     }
 
     #[test]

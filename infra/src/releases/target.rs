@@ -43,6 +43,23 @@ pub fn rollback_target(releases: &Releases, to: Option<&str>) -> Result<Choice, 
                 .join(", ")
         ));
     }
+    // While a canary bakes, a rollback without --to ends it: the serving code is deployed
+    // again, so the version on trial takes no traffic and the serving one all of it.
+    if let (Some(canary), None) = (releases.canary, to) {
+        let sha = current_sha.ok_or_else(|| {
+            format!(
+                "a canary of version {canary} is baking, but the serving {from} names no zip to \
+                 deploy again; end the canary with scripts/deploy.sh"
+            )
+        })?;
+        return Ok(Choice {
+            sha256: sha.to_string(),
+            summary: format!(
+                "the canary of version {canary} ends: the code of the serving {from} is deployed \
+                 again and takes every request"
+            ),
+        });
+    }
     let described = |release: &Release, sha: &str| {
         format!(
             "version {} (code {}, published {})",
@@ -179,6 +196,21 @@ mod tests {
             "{}",
             choice.summary
         );
+    }
+
+    #[test]
+    fn during_a_canary_the_default_rollback_ends_it_with_the_serving_code() {
+        let releases = super::super::tests::with_canary(2, 3);
+        let choice = rollback_target(&releases, None).unwrap();
+        assert_eq!(choice.sha256, sha('c'), "version 2's code");
+        assert!(
+            choice.summary.contains("the canary of version 3 ends"),
+            "{}",
+            choice.summary
+        );
+        // An explicit --to still goes where it says.
+        let explicit = rollback_target(&releases, Some("1")).unwrap();
+        assert_eq!(explicit.sha256, sha('b'));
     }
 
     #[test]
