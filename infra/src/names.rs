@@ -91,11 +91,11 @@ mod tests {
             canary_target_group_name("acme-web-migrate"),
             "acme-web-migrate-canary"
         );
-        let long = canary_target_group_name("leptos-alb-site-production");
-        let other = canary_target_group_name("leptos-alb-site-production-2");
+        let long = canary_target_group_name("acme-storefront-production");
+        let other = canary_target_group_name("acme-storefront-production-2");
         assert!(long.len() <= TARGET_GROUP_NAME_MAX, "{long}");
         assert!(
-            long.starts_with("leptos-alb-site-") && long.ends_with("-canary"),
+            long.starts_with("acme-storefront-") && long.ends_with("-canary"),
             "{long}"
         );
         assert_ne!(long, other);
