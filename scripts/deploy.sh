@@ -25,8 +25,9 @@
 # serving one; the new version is invoked directly with the load balancer's events for
 # /healthz and / (infra version-smoke), and only if it answers well does a second change set
 # move the alias to it (with --canary: first the canary alias, for a share of the requests
-# through the canary target group, while the canary's alarms bake). Then: print the outputs, run scripts/smoke.sh through the load
-# balancer, delete the published versions beyond the last few (never one an alias points at).
+# through the canary target group, while the canary's alarms bake). Then: print the outputs,
+# run scripts/smoke.sh through the load balancer, delete the published versions beyond the last
+# few (never one an alias points at).
 # A failed deploy is rolled back by CloudFormation: the previous version keeps serving, and the
 # script says so.
 #

@@ -52,8 +52,14 @@ pub fn check_resources(
         text(&facts["canary"]["target_group_name"]),
         report,
     )?;
-    check_function(aws, facts, zip, &tg_arn, &physical, report)?;
-    check_canary(aws, facts, &canary_tg_arn, report)?;
+    check_function(
+        aws,
+        facts,
+        zip,
+        [&tg_arn, &canary_tg_arn],
+        &physical,
+        report,
+    )?;
     check_dns(aws, facts, &lb, report)?;
     check_monitoring(aws, facts, &lb_arn, report)?;
     check_security_group(aws, facts, &physical, report)?;
@@ -360,12 +366,13 @@ fn check_target_group(
 }
 
 /// The function (runtime, architecture, memory, timeout, environment, code, role,
-/// concurrency), the target group's one target, the invoke permission and the log group.
+/// concurrency), the live and canary target groups' one target each, their invoke permissions
+/// and the log group.
 fn check_function(
     aws: &dyn AwsApi,
     facts: &Value,
     zip: &ZipFacts,
-    tg_arn: &str,
+    [tg_arn, canary_tg_arn]: [&str; 2],
     physical: &BTreeMap<String, String>,
     report: &mut Report,
 ) -> Result<(), String> {
@@ -439,7 +446,7 @@ fn check_function(
         &function["Role"],
     )?;
     check_concurrency(aws, facts, report)?;
-    let alias_arn = check_alias(aws, facts, zip, arn, report)?;
+    let (alias_arn, live_version) = check_alias(aws, facts, zip, arn, report)?;
     check_one_target(
         aws,
         tg_arn,
@@ -454,6 +461,7 @@ fn check_function(
         text(&facts["target_group_name"]),
         report,
     )?;
+    check_canary(aws, facts, &live_version, canary_tg_arn, report)?;
     let log_group = text(&facts["log_group"]);
     let groups = aws.call(
         "logs",
@@ -472,14 +480,14 @@ fn check_function(
 }
 
 /// The alias the load balancer invokes: it points at a published version of this zip's code
-/// whose description names the zip. Returns the alias's ARN.
+/// whose description names the zip. Returns the alias's ARN and its version.
 fn check_alias(
     aws: &dyn AwsApi,
     facts: &Value,
     zip: &ZipFacts,
     function_arn: &str,
     report: &mut Report,
-) -> Result<String, String> {
+) -> Result<(String, String), String> {
     let (name, alias) = (text(&facts["function_name"]), text(&facts["alias"]));
     let answer = aws.call(
         "lambda",
@@ -516,7 +524,7 @@ fn check_alias(
             &config,
         )?;
     }
-    Ok(alias_arn)
+    Ok((alias_arn, version.to_string()))
 }
 
 /// Reserved concurrency as the template declares it, and as the function has it where the
@@ -629,25 +637,24 @@ fn check_one_target(
 fn check_canary(
     aws: &dyn AwsApi,
     facts: &Value,
+    live_version: &str,
     canary_tg_arn: &str,
     report: &mut Report,
 ) -> Result<(), String> {
-    let function = text(&facts["function_name"]);
-    let (live, canary) = (text(&facts["alias"]), text(&facts["canary"]["alias"]));
-    let alias = |name: &str| {
-        aws.call(
-            "lambda",
-            "get-alias",
-            &["--function-name", function, "--name", name],
-        )
-    };
-    let (live_alias, canary_alias) = (alias(live)?, alias(canary)?);
+    let canary = text(&facts["canary"]["alias"]);
+    let canary_alias = aws.call(
+        "lambda",
+        "get-alias",
+        &[
+            "--function-name",
+            text(&facts["function_name"]),
+            "--name",
+            canary,
+        ],
+    )?;
     report.check(
-        canary_alias["FunctionVersion"] == live_alias["FunctionVersion"],
-        format!(
-            "no canary bakes: alias {canary} is on the live version ({})",
-            text(&live_alias["FunctionVersion"])
-        ),
+        text(&canary_alias["FunctionVersion"]) == live_version,
+        format!("no canary bakes: alias {canary} is on the live version ({live_version})"),
         &canary_alias,
     )?;
     check_one_target(
@@ -1020,8 +1027,12 @@ mod tests {
         with_provisioned["function"] = json!({"provisioned_concurrency": 2});
         let mut sink = Vec::new();
         let mut report = Report::new(&mut sink);
-        let arn = check_alias(&aws(2), &with_provisioned, &zip, "arn:f", &mut report).unwrap();
-        assert_eq!((arn.as_str(), report.passed()), ("arn:f:live", 3));
+        let (arn, version) =
+            check_alias(&aws(2), &with_provisioned, &zip, "arn:f", &mut report).unwrap();
+        assert_eq!(
+            (arn.as_str(), version.as_str(), report.passed()),
+            ("arn:f:live", "3", 3)
+        );
 
         let error = check_alias(
             &aws(1),
