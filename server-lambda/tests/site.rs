@@ -334,3 +334,48 @@ async fn hashed_assets_are_immutable_compressed_and_revalidate_to_304() {
         "images are not recompressed"
     );
 }
+
+#[tokio::test]
+async fn a_kept_asset_answers_the_same_bytes_every_time_and_compressed_when_asked() {
+    let _serial = one_renderer_at_a_time().await;
+    let site = BuiltSite::new("prepared");
+    // Over the compression threshold, with quotes, backslashes and line breaks to escape, and
+    // no precompressed twins: the compression layer gzips it for a client that accepts gzip.
+    let script: String = (0..COMPRESSION_THRESHOLD_BYTES / 4)
+        .map(|n| format!("a[{n}]=\"\\\";\n"))
+        .collect();
+    site.write("pkg/extra.js", script.as_bytes());
+    let router = site.router();
+    let plain = browser_headers();
+    let gzip_ok = with_header(browser_headers(), "accept-encoding", "gzip");
+    for round in 0..3 {
+        let identity = invoke(
+            router.clone(),
+            event(MultiValue, "GET", "/pkg/extra.js", &[], &plain),
+        )
+        .await;
+        assert_alb_contract(&identity, MultiValue);
+        assert_eq!(identity["isBase64Encoded"], false, "round {round}");
+        assert_eq!(body_bytes(&identity), script.as_bytes(), "round {round}");
+
+        let compressed = invoke(
+            router.clone(),
+            event(MultiValue, "GET", "/pkg/extra.js", &[], &gzip_ok),
+        )
+        .await;
+        assert_eq!(header_values(&compressed, "content-encoding"), ["gzip"]);
+        assert_eq!(compressed["isBase64Encoded"], true, "round {round}");
+        let mut unzipped = Vec::new();
+        flate2::read::GzDecoder::new(&body_bytes(&compressed)[..])
+            .read_to_end(&mut unzipped)
+            .unwrap();
+        assert_eq!(unzipped, script.as_bytes(), "round {round}");
+
+        let head = invoke(
+            router.clone(),
+            event(MultiValue, "HEAD", "/pkg/extra.js", &[], &plain),
+        )
+        .await;
+        assert_eq!(head["body"], "", "round {round}");
+    }
+}

@@ -8,7 +8,10 @@ use serde::ser::{SerializeStruct as _, Serializer};
 /// Whether the headers alone send a body base64-encoded: any `content-encoding`, and any
 /// content type ALB does not treat as text. (Bytes that are not UTF-8 go base64 too; `encode`
 /// finds those while it copies them.)
-fn headers_need_base64(content_type: Option<&str>, content_encoding: Option<&str>) -> bool {
+pub(crate) fn headers_need_base64(
+    content_type: Option<&str>,
+    content_encoding: Option<&str>,
+) -> bool {
     content_encoding.is_some_and(|encoding| !encoding.trim().is_empty())
         || content_type.is_some_and(|content_type| !is_text_content_type(content_type))
 }
@@ -65,17 +68,25 @@ pub fn decode(body: &str, is_base64_encoded: bool) -> Option<Vec<u8>> {
 /// all of a response's JSON, and serde_json's byte-at-a-time escaping was the largest single
 /// cost of a warm request.
 pub fn serialize_body<S: Serializer>(body: &str, serializer: S) -> Result<S::Ok, S::Error> {
+    serialize_literal(&json_string(body), serializer)
+}
+
+/// Writes `literal`, a JSON string literal made by [`json_string`], into serde_json as is.
+pub(crate) fn serialize_literal<S: Serializer>(
+    literal: &str,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
     // serde_json writes a struct of this name verbatim: that is how its own `RawValue`
     // serializes. `RawValue::from_string` would parse the literal again and cost what the fast
     // escaping saves. The tests below fail if serde_json ever stops honouring the name.
     const RAW_VALUE_TOKEN: &str = "$serde_json::private::RawValue";
     let mut raw = serializer.serialize_struct(RAW_VALUE_TOKEN, 1)?;
-    raw.serialize_field(RAW_VALUE_TOKEN, &json_string(body))?;
+    raw.serialize_field(RAW_VALUE_TOKEN, literal)?;
     raw.end()
 }
 
 /// `text` as a JSON string literal, quotes included, byte for byte as serde_json writes it.
-fn json_string(text: &str) -> String {
+pub(crate) fn json_string(text: &str) -> String {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len() + bytes.len() / 8 + 2);
     out.push(b'"');

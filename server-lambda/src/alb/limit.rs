@@ -128,7 +128,7 @@ pub fn fit_within(
         return replaced("the body is not valid base64");
     };
     let mut compressed = response.clone();
-    compressed.body = body::encode_base64(&compress(&bytes, encoding));
+    compressed.body = body::encode_base64(&compress(&bytes, encoding)).into();
     compressed.is_base64_encoded = true;
     compressed.remove_header("content-length");
     compressed.set_header("content-encoding", encoding);
@@ -322,7 +322,7 @@ mod tests {
         );
 
         let mut binary = plain;
-        binary.body = body::encode_base64(&noise(ALB_MAX_BYTES));
+        binary.body = body::encode_base64(&noise(ALB_MAX_BYTES)).into();
         binary.is_base64_encoded = true;
         assert_eq!(
             fit_of(binary, Some("br, gzip")),
@@ -339,7 +339,7 @@ mod tests {
         let padded = |padding: usize| {
             let mut response =
                 AlbResponse::with_body(StatusCode::OK, "text/html", "", HeaderMode::MultiValue);
-            response.body = body::encode_base64(&bytes);
+            response.body = body::encode_base64(&bytes).into();
             response.is_base64_encoded = true;
             response.set_header("x-padding", &"a".repeat(padding));
             response

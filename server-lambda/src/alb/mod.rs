@@ -4,6 +4,8 @@
 //!   local emulator writes, and its conversion into an `http::Request`.
 //! - [`response`]: the response ALB accepts, built from an `http::Response` without JSON nulls.
 //! - [`body`]: ALB's rule for which bodies travel base64-encoded.
+//! - [`response_body`]: the body as the response JSON holds it, or as a static file prepared it
+//!   ahead of time.
 //! - [`uri`]: the path and raw query re-joined into a URI without decoding anything.
 //! - [`limit`]: ALB's 1 MB response cap, enforced before a response leaves.
 //! - [`contract`]: the response JSON checked the way ALB checks it (the emulator's 502s).
@@ -13,6 +15,7 @@ pub mod contract;
 pub mod event;
 pub mod limit;
 pub mod response;
+pub mod response_body;
 pub mod uri;
 
 pub use event::{AlbEvent, EventError};

@@ -6,6 +6,7 @@ use http_body_util::BodyExt as _;
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
+use super::response_body::{Prepared, ResponseBody};
 use super::{HeaderMode, body};
 
 /// Headers that describe one connection and have no place in a Lambda response.
@@ -40,8 +41,7 @@ pub struct AlbResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub multi_value_headers: Option<IndexMap<String, Vec<String>>>,
     /// The body: text as is, anything else base64.
-    #[serde(serialize_with = "crate::alb::body::serialize_body")]
-    pub body: String,
+    pub body: ResponseBody,
     /// Whether `body` is base64.
     pub is_base64_encoded: bool,
 }
@@ -66,7 +66,7 @@ impl AlbResponse {
             || parts.status == StatusCode::NOT_MODIFIED
             || parts.status.is_informational();
         let (encoded_body, is_base64_encoded) = if no_body {
-            (String::new(), false)
+            (ResponseBody::default(), false)
         } else {
             let header_text = |name| {
                 parts
@@ -74,11 +74,23 @@ impl AlbResponse {
                     .get(name)
                     .and_then(|value: &http::HeaderValue| value.to_str().ok())
             };
-            body::encode(
-                header_text(header::CONTENT_TYPE),
-                header_text(header::CONTENT_ENCODING),
-                &bytes,
-            )
+            let content_type = header_text(header::CONTENT_TYPE);
+            let content_encoding = header_text(header::CONTENT_ENCODING);
+            let prepared = parts.extensions.get::<Prepared>().and_then(|prepared| {
+                let need_base64 = body::headers_need_base64(content_type, content_encoding);
+                prepared.body_for(&bytes, need_base64)
+            });
+            match prepared {
+                Some(prepared) => {
+                    let is_base64_encoded = prepared.is_base64_encoded();
+                    (prepared, is_base64_encoded)
+                }
+                None => {
+                    let (text, is_base64_encoded) =
+                        body::encode(content_type, content_encoding, &bytes);
+                    (text.into(), is_base64_encoded)
+                }
+            }
         };
         let mut response = Self::empty(parts.status, mode);
         response.set_headers(&parts.headers, parts.status);
@@ -106,13 +118,13 @@ impl AlbResponse {
         );
         let mut response = Self::empty(status, mode);
         response.set_headers(&headers, status);
-        response.body = text.to_string();
+        response.body = text.into();
         response
     }
 
     /// (status code, every header with every value, body, isBase64Encoded): the parts other
     /// event shapes rebuild their responses from.
-    pub fn into_parts(self) -> (u16, IndexMap<String, Vec<String>>, String, bool) {
+    pub fn into_parts(self) -> (u16, IndexMap<String, Vec<String>>, ResponseBody, bool) {
         let headers = match (self.multi_value_headers, self.headers) {
             (Some(multi), _) => multi,
             (None, single) => single
@@ -187,7 +199,7 @@ impl AlbResponse {
             status_description: format!("{} {reason}", status.as_u16()),
             headers: (mode == HeaderMode::SingleValue).then(IndexMap::new),
             multi_value_headers: (mode == HeaderMode::MultiValue).then(IndexMap::new),
-            body: String::new(),
+            body: ResponseBody::default(),
             is_base64_encoded: false,
         }
     }

@@ -13,12 +13,13 @@
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hasher as _};
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use axum::body::{Body, Bytes};
 use http::{HeaderMap, HeaderValue, Method, Response, StatusCode, header};
 
+use crate::alb::response_body::{Prepared, PreparedBody};
 use negotiation::{accepted_encodings, content_type_of, none_match};
 
 mod negotiation;
@@ -44,6 +45,8 @@ struct Variant {
     etag: OnceLock<HeaderValue>,
     /// The content, kept after the first read when it is small and the budget allows.
     cached: OnceLock<Bytes>,
+    /// The kept content as the response JSON's body, worked out once when the budget allows.
+    prepared: OnceLock<Arc<PreparedBody>>,
 }
 
 /// A file and its precompressed twins.
@@ -149,6 +152,9 @@ impl SiteAssets {
                 if let Some(encoding) = chosen.encoding {
                     response = response.header(header::CONTENT_ENCODING, encoding);
                 }
+                if let Some(body) = self.prepare(asset, chosen, &content) {
+                    response = response.extension(Prepared::new(content.clone(), body));
+                }
                 Some(response.body(Body::from(content)).expect("valid headers"))
             }
             _ => Some(
@@ -177,6 +183,34 @@ impl SiteAssets {
                 .fetch_sub(content.len(), Ordering::Relaxed);
         }
         Ok(content)
+    }
+
+    /// The response body prepared from a variant's kept `content`, made on its first use when
+    /// the budget allows; `None` for content that is not kept.
+    fn prepare(
+        &self,
+        asset: &Asset,
+        variant: &Variant,
+        content: &Bytes,
+    ) -> Option<Arc<PreparedBody>> {
+        let kept = variant.cached.get()?;
+        if kept.as_ptr() != content.as_ptr() {
+            return None;
+        }
+        if let Some(body) = variant.prepared.get() {
+            return Some(Arc::clone(body));
+        }
+        let content_type = asset.content_type.to_str().ok();
+        let body = Arc::new(PreparedBody::new(content_type, variant.encoding, content));
+        if !self.reserve(body.memory_bytes()) {
+            return None;
+        }
+        if variant.prepared.set(Arc::clone(&body)).is_err() {
+            // Another thread prepared it first.
+            self.cached_bytes
+                .fetch_sub(body.memory_bytes(), Ordering::Relaxed);
+        }
+        Some(body)
     }
 
     /// Takes `len` bytes from the cache budget if they fit.
@@ -246,6 +280,7 @@ fn variant(encoding: Option<&'static str>, path: PathBuf) -> std::io::Result<Var
         path,
         etag: OnceLock::new(),
         cached: OnceLock::new(),
+        prepared: OnceLock::new(),
     })
 }
 

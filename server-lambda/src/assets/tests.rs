@@ -151,7 +151,8 @@ fn small_files_stay_in_memory_within_the_budget_and_big_ones_are_read_each_time(
     assert_eq!(content(get(&assets, "/photo.jpg", &[]).unwrap()), big);
     assert_eq!(assets.cached_bytes(), 0, "too big to keep");
     assert_eq!(content(get(&assets, "/small.css", &[]).unwrap()), b"p{}");
-    assert_eq!(assets.cached_bytes(), 3);
+    // The content, then its response body: `p{}` (3) and the literal `"p{}"` (5).
+    assert_eq!(assets.cached_bytes(), 3 + 3 + 5);
     site.write("small.css", b"changed");
     assert_eq!(
         content(get(&assets, "/small.css", &[]).unwrap()),
@@ -237,4 +238,30 @@ mod tempdir {
             let _ = std::fs::remove_dir_all(&self.path);
         }
     }
+}
+
+#[test]
+fn kept_files_carry_their_prepared_response_body_and_big_ones_none() {
+    let site = tempdir::TempSite::new();
+    site.write("app.js", b"let s = \"quoted\";\n");
+    site.write("photo.jpg", &vec![b'p'; CACHE_FILE_MAX_BYTES as usize + 1]);
+    let assets = SiteAssets::at(&site.path);
+
+    for _ in 0..2 {
+        let response = get(&assets, "/app.js", &[]).unwrap();
+        let prepared = response
+            .extensions()
+            .get::<Prepared>()
+            .expect("a kept file is prepared")
+            .clone();
+        let bytes =
+            futures::executor::block_on(http_body_util::BodyExt::collect(response.into_body()))
+                .unwrap()
+                .to_bytes();
+        let body = prepared.body_for(&bytes, false).expect("the same buffer");
+        assert_eq!(&*body, "let s = \"quoted\";\n");
+        assert!(!body.is_base64_encoded());
+    }
+    let photo = get(&assets, "/photo.jpg", &[]).unwrap();
+    assert!(photo.extensions().get::<Prepared>().is_none());
 }

@@ -96,8 +96,7 @@ pub struct HttpResponse {
     /// Every `set-cookie` value, in order.
     pub cookies: Vec<String>,
     /// The body: text as is, anything else base64.
-    #[serde(serialize_with = "crate::alb::body::serialize_body")]
-    pub body: String,
+    pub body: crate::alb::response_body::ResponseBody,
     /// Whether `body` is base64.
     pub is_base64_encoded: bool,
 }

@@ -93,8 +93,7 @@ pub struct RestResponse {
     /// Every header with every value, `set-cookie` included.
     pub multi_value_headers: ResponseHeaders,
     /// The body: text as is, anything else base64 (the API needs binary media types for it).
-    #[serde(serialize_with = "crate::alb::body::serialize_body")]
-    pub body: String,
+    pub body: crate::alb::response_body::ResponseBody,
     /// Whether `body` is base64.
     pub is_base64_encoded: bool,
 }
