@@ -38,30 +38,40 @@ impl AlbHandler {
         let started = Instant::now();
         match AlbEvent::from_json(event) {
             Err(error) => refuse_event(&error, event, request_id, started),
-            Ok(event) => {
-                let fields = LogFields {
-                    method: event.http_method.clone(),
-                    path: event.path.clone(),
-                    trace_id: event.header("x-amzn-trace-id").map(str::to_string),
-                };
-                let mode = event.mode();
-                let accept_encoding = event.header("accept-encoding").map(str::to_string);
-                let served = Served {
-                    fields,
-                    accept_encoding,
-                    mode,
-                    cap: ALB_CAP,
-                    started,
-                };
-                self.serve(event.into_request(), served, request_id).await
-            }
+            Ok(event) => self.handle_alb(event, request_id, started).await,
         }
+    }
+
+    /// Serves a parsed ALB event.
+    async fn handle_alb(&self, event: AlbEvent, request_id: &str, started: Instant) -> AlbResponse {
+        let fields = LogFields {
+            method: event.http_method.clone(),
+            path: event.path.clone(),
+            trace_id: event.header("x-amzn-trace-id").map(str::to_string),
+        };
+        let mode = event.mode();
+        let accept_encoding = event.header("accept-encoding").map(str::to_string);
+        let served = Served {
+            fields,
+            accept_encoding,
+            mode,
+            cap: ALB_CAP,
+            started,
+        };
+        self.serve(event.into_request(), served, request_id).await
     }
 
     /// Handles one event of any shape this function answers (ALB, API Gateway REST, HTTP API,
     /// Function URL) and answers in the same shape; an event of no known shape gets a 400 in
     /// ALB's shape, the one this template deploys.
     pub async fn handle_event(&self, event: &[u8], request_id: &str) -> LambdaResponse {
+        // ALB's events, the shape this template deploys, are read in one pass: an event that
+        // parses as one has `requestContext.elb`, which is what makes [`Shape::of_event`] call
+        // it ALB's. Anything else is told apart first, then parsed as its shape.
+        let started = Instant::now();
+        if let Ok(alb_event) = AlbEvent::from_json(event) {
+            return LambdaResponse::Alb(self.handle_alb(alb_event, request_id, started).await);
+        }
         match Shape::of_event(event) {
             Ok(Shape::Alb) => LambdaResponse::Alb(self.handle(event, request_id).await),
             Ok(Shape::RestV1) => {
