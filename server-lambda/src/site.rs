@@ -1,6 +1,10 @@
 //! The site's Router, built once before the first event: Leptos pages and server functions,
 //! `/healthz`, the static files of the site root, and the app's 404 page for the rest; HTML
-//! and other text compressed on the way out, because ALB passes Lambda bodies through as is.
+//! and other text gzipped on the way out, because ALB passes Lambda bodies through as is.
+//!
+//! Gzip only: brotli would save 3–4 % of a page (about 50 bytes of the starter's 1.4 KB) and
+//! its encoder is a fifth of the function's zip. The static files, where brotli pays, are
+//! served from their precompressed `.br` twins.
 
 use std::path::Path;
 use std::sync::Arc;

@@ -3,8 +3,10 @@
 //!
 //! ALB turns an oversized answer into a bare 502 while the function's own log shows a normal
 //! request. The handler runs every response through [`fit`], so the Lambda loop and the local
-//! emulator share one guard: a response over the cap is compressed when the client accepts
-//! it, and otherwise replaced by a small 502 page of our own, with the reason logged.
+//! emulator share one guard: a response over the cap is gzipped when the client accepts
+//! gzip, and otherwise replaced by a small 502 page of our own, with the reason logged. (Gzip
+//! only, like the Router's own compression: a brotli encoder would be a fifth of the
+//! function's zip, see `site.rs`.)
 
 use std::io::Write as _;
 
@@ -28,7 +30,7 @@ pub enum Fit {
         before: usize,
         /// JSON bytes after.
         after: usize,
-        /// `br` or `gzip`.
+        /// The coding, `gzip`.
         encoding: &'static str,
     },
     /// It was over the cap and could not be made to fit: a 502 page replaced it.
@@ -122,13 +124,13 @@ pub fn fit_within(
         return replaced("the body is already compressed");
     }
     let Some(encoding) = preferred_encoding(accept_encoding.unwrap_or_default()) else {
-        return replaced("the client accepts neither br nor gzip");
+        return replaced("the client does not accept gzip");
     };
     let Some(bytes) = body::decode(&response.body, response.is_base64_encoded) else {
         return replaced("the body is not valid base64");
     };
     let mut compressed = response.clone();
-    compressed.body = body::encode_base64(&compress(&bytes, encoding)).into();
+    compressed.body = body::encode_base64(&compress(&bytes)).into();
     compressed.is_base64_encoded = true;
     compressed.remove_header("content-length");
     compressed.set_header("content-encoding", encoding);
@@ -147,7 +149,7 @@ pub fn fit_within(
     )
 }
 
-/// `br` if the client accepts it, else `gzip`, else nothing (a `q=0` refuses a coding).
+/// `gzip` if the client accepts it (a `q=0` refuses it), else nothing.
 fn preferred_encoding(accept_encoding: &str) -> Option<&'static str> {
     let accepts = |wanted: &str| {
         accept_encoding.split(',').any(|item| {
@@ -162,20 +164,15 @@ fn preferred_encoding(accept_encoding: &str) -> Option<&'static str> {
             (coding.eq_ignore_ascii_case(wanted) || coding == "*") && !refused
         })
     };
-    ["br", "gzip"].into_iter().find(|coding| accepts(coding))
+    accepts("gzip").then_some("gzip")
 }
 
-fn compress(bytes: &[u8], encoding: &str) -> Vec<u8> {
+/// Gzips `bytes` (the one coding [`preferred_encoding`] names).
+fn compress(bytes: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(bytes.len() / 4);
-    if encoding == "br" {
-        let mut writer = brotli::CompressorWriter::new(&mut out, 64 * 1024, 5, 22);
-        writer.write_all(bytes).expect("writing to memory");
-        drop(writer);
-    } else {
-        let mut writer = flate2::write::GzEncoder::new(&mut out, flate2::Compression::default());
-        writer.write_all(bytes).expect("writing to memory");
-        writer.finish().expect("writing to memory");
-    }
+    let mut writer = flate2::write::GzEncoder::new(&mut out, flate2::Compression::default());
+    writer.write_all(bytes).expect("writing to memory");
+    writer.finish().expect("writing to memory");
     out
 }
 
@@ -272,10 +269,10 @@ mod tests {
     #[test]
     fn an_oversized_response_is_compressed_with_what_the_client_accepts() {
         for (accept, expected) in [
-            ("gzip, deflate, br", "br"),
+            ("gzip, deflate, br", "gzip"),
             ("gzip", "gzip"),
-            ("br;q=0, gzip;q=0.5", "gzip"),
-            ("*", "br"),
+            ("br;q=0, GZIP;q=0.5", "gzip"),
+            ("*", "gzip"),
         ] {
             for mode in [HeaderMode::SingleValue, HeaderMode::MultiValue] {
                 let response = text_response(ALB_MAX_BYTES + 10, mode);
@@ -291,7 +288,7 @@ mod tests {
                 assert!(after < ALB_MAX_BYTES / 10);
                 assert_eq!(fitted.header("content-encoding"), Some(expected));
                 assert_eq!(
-                    decompress(&fitted, expected),
+                    gunzip(&fitted),
                     text_response(ALB_MAX_BYTES + 10, mode).body.as_bytes(),
                     "{accept}: the body decodes with the coding it is labelled with"
                 );
@@ -305,13 +302,17 @@ mod tests {
     #[test]
     fn what_cannot_be_made_to_fit_becomes_a_small_502() {
         let plain = text_response(ALB_MAX_BYTES + 10, HeaderMode::MultiValue);
-        let (page, fit) = fit(plain.clone(), Some("identity, br;q=0, gzip;q=0"));
-        assert!(matches!(fit, Fit::Replaced { reason, .. } if reason.contains("neither")));
+        let (page, fit) = fit(plain.clone(), Some("identity, br, gzip;q=0"));
+        assert!(matches!(fit, Fit::Replaced { reason, .. } if reason.contains("gzip")));
         assert_eq!(page.status_code, 502);
         assert!(json_len(&page) < 1024);
         assert_eq!(
             fit_of(plain.clone(), None),
-            "the client accepts neither br nor gzip"
+            "the client does not accept gzip"
+        );
+        assert_eq!(
+            fit_of(plain.clone(), Some("br")),
+            "the client does not accept gzip"
         );
 
         let mut encoded = plain.clone();
@@ -356,20 +357,14 @@ mod tests {
         assert!(matches!(outcome, Fit::Replaced { .. }), "{outcome:?}");
     }
 
-    /// The body of a compressed response, decoded with `encoding`.
-    fn decompress(response: &AlbResponse, encoding: &str) -> Vec<u8> {
+    /// The body of a gzipped response, decoded.
+    fn gunzip(response: &AlbResponse) -> Vec<u8> {
         use std::io::Read as _;
         let bytes = body::decode(&response.body, response.is_base64_encoded).unwrap();
         let mut out = Vec::new();
-        if encoding == "br" {
-            brotli::Decompressor::new(&bytes[..], 4096)
-                .read_to_end(&mut out)
-                .unwrap();
-        } else {
-            flate2::read::GzDecoder::new(&bytes[..])
-                .read_to_end(&mut out)
-                .unwrap();
-        }
+        flate2::read::GzDecoder::new(&bytes[..])
+            .read_to_end(&mut out)
+            .unwrap();
         out
     }
 
