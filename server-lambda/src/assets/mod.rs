@@ -7,8 +7,9 @@
 //! Nothing is read at start-up, so a cold start costs the same whatever the site weighs: the
 //! site root is listed on the first request that is not a page, and a file is read when it is
 //! first asked for. Small files stay in memory afterwards within a fixed budget
-//! ([`CACHE_BUDGET_BYTES`]); bigger ones (photos) are read from the package on each request,
-//! where the OS page cache keeps them warm.
+//! ([`CACHE_BUDGET_BYTES`]), with their bodies as the response JSON carries them (prepared on
+//! first use, see `alb::response_body`); bigger ones (photos) are read from the package on each
+//! request, where the OS page cache keeps them warm.
 
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hasher as _};
@@ -30,7 +31,8 @@ mod tests;
 pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 /// `Cache-Control` of files that keep their name across builds.
 pub const REVALIDATE: &str = "public, no-cache";
-/// What the in-memory copies of files may add up to, per process.
+/// What the in-memory copies of files, and their prepared response bodies, may add up to, per
+/// process.
 pub const CACHE_BUDGET_BYTES: usize = 4 * 1024 * 1024;
 /// Files larger than this are never kept in memory.
 pub const CACHE_FILE_MAX_BYTES: u64 = 512 * 1024;
