@@ -44,10 +44,18 @@ find "$SITE/pkg" -name '*.d.*.ts*' -delete
 
 # cargo-leptos writes its gzip twins at a fast level (the wasm's was 137 KB, 118 KB at -9).
 # Browsers without brotli get these, and they are built once: write them again at gzip's best,
-# without a name or time (-n), so the same site gives the same bytes.
+# without a name or time (-n), so the same site gives the same bytes. A .gz with no original
+# beside it is a file of the site's own, left as it is.
 while IFS= read -r -d '' twin; do
-  gzip -9 -n -c "${twin%.gz}" >"$twin.tmp" || die "gzip could not recompress ${twin#"$ROOT/"}"
+  original="${twin%.gz}"
+  [[ -f "$original" ]] || continue
+  if ! gzip -9 -n -c "$original" >"$twin.tmp"; then
+    rm -f "$twin.tmp"
+    die "gzip could not recompress ${twin#"$ROOT/"}"
+  fi
   mv "$twin.tmp" "$twin"
+  gzip -dc "$twin" | cmp -s - "$original" \
+    || die "${twin#"$ROOT/"} does not decompress to ${original#"$ROOT/"}"
 done < <(find "$SITE" -name '*.gz' -type f -print0)
 
 [[ -f "$SITE/hash.txt" ]] || die "cargo-leptos wrote no $SITE/hash.txt; is hash-files on in Cargo.toml?"

@@ -377,3 +377,43 @@ async fn a_kept_asset_answers_the_same_bytes_every_time_and_compressed_when_aske
         assert_eq!(head["body"], "", "round {round}");
     }
 }
+
+#[tokio::test]
+async fn a_kept_binary_file_gzipped_by_the_router_is_sent_gzipped_not_as_prepared() {
+    let _serial = one_renderer_at_a_time().await;
+    let site = BuiltSite::new("prepared-binary");
+    // Binary, compressible, over the threshold and without twins: its prepared body is base64
+    // of the file as is, which the final headers (gzip) would accept, so only the buffer check
+    // keeps it out of a gzipped answer.
+    let module: Vec<u8> = b"\0asm\x01\0\0\0"
+        .iter()
+        .copied()
+        .chain((0..4096u32).map(|n| (n % 7) as u8))
+        .collect();
+    site.write("pkg/extra.wasm", &module);
+    let router = site.router();
+    let gzip_ok = with_header(browser_headers(), "accept-encoding", "gzip");
+    for round in 0..2 {
+        let identity = invoke(
+            router.clone(),
+            event(
+                MultiValue,
+                "GET",
+                "/pkg/extra.wasm",
+                &[],
+                &browser_headers(),
+            ),
+        )
+        .await;
+        assert_eq!(identity["isBase64Encoded"], true, "round {round}");
+        assert_eq!(body_bytes(&identity), module, "round {round}");
+
+        let compressed = invoke(
+            router.clone(),
+            event(MultiValue, "GET", "/pkg/extra.wasm", &[], &gzip_ok),
+        )
+        .await;
+        assert_eq!(header_values(&compressed, "content-encoding"), ["gzip"]);
+        assert_eq!(gunzip(&body_bytes(&compressed)), module, "round {round}");
+    }
+}

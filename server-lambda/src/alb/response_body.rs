@@ -25,12 +25,14 @@ enum Repr {
     Prepared(Arc<PreparedBody>),
 }
 
-/// A body worked out once for the JSON: its text, whether that is base64, and its JSON string
-/// literal (quotes included).
+/// A body worked out once for the JSON: its JSON string literal (quotes included), and whether
+/// the text is base64.
 #[derive(Debug)]
 pub struct PreparedBody {
-    text: Box<str>,
     literal: Box<str>,
+    /// The text, kept apart only when escaping changed it; otherwise (always for base64) it is
+    /// the literal without its quotes, so memory holds one copy.
+    escaped_text: Option<Box<str>>,
     is_base64_encoded: bool,
 }
 
@@ -39,16 +41,27 @@ impl PreparedBody {
     /// escapes the result.
     pub fn new(content_type: Option<&str>, content_encoding: Option<&str>, bytes: &[u8]) -> Self {
         let (text, is_base64_encoded) = body::encode(content_type, content_encoding, bytes);
+        let literal = body::json_string(&text).into_boxed_str();
+        // Escaping only ever lengthens: the same length plus two quotes means nothing changed.
+        let escaped_text = (literal.len() != text.len() + 2).then(|| text.into_boxed_str());
         Self {
-            literal: body::json_string(&text).into_boxed_str(),
-            text: text.into_boxed_str(),
+            literal,
+            escaped_text,
             is_base64_encoded,
+        }
+    }
+
+    /// The text the literal stands for.
+    fn text(&self) -> &str {
+        match &self.escaped_text {
+            Some(text) => text,
+            None => &self.literal[1..self.literal.len() - 1],
         }
     }
 
     /// The bytes it holds in memory.
     pub fn memory_bytes(&self) -> usize {
-        self.text.len() + self.literal.len()
+        self.literal.len() + self.escaped_text.as_ref().map_or(0, |text| text.len())
     }
 }
 
@@ -89,7 +102,7 @@ impl ResponseBody {
     pub fn into_string(self) -> String {
         match self.0 {
             Repr::Text(text) => text,
-            Repr::Prepared(prepared) => prepared.text.to_string(),
+            Repr::Prepared(prepared) => prepared.text().to_string(),
         }
     }
 }
@@ -100,7 +113,7 @@ impl std::ops::Deref for ResponseBody {
     fn deref(&self) -> &str {
         match &self.0 {
             Repr::Text(text) => text,
-            Repr::Prepared(prepared) => &prepared.text,
+            Repr::Prepared(prepared) => prepared.text(),
         }
     }
 }
@@ -181,6 +194,19 @@ mod tests {
             );
             assert_eq!(body.clone().into_string(), text);
         }
+    }
+
+    #[test]
+    fn one_copy_is_kept_unless_escaping_changed_the_text() {
+        let plain = PreparedBody::new(Some("text/css"), None, b"p { color: red }");
+        assert_eq!(plain.memory_bytes(), "p { color: red }".len() + 2);
+        let binary = PreparedBody::new(Some("image/png"), None, b"\x89PNG\r\n");
+        assert_eq!(binary.memory_bytes(), "iVBORw0K".len() + 2);
+        let css = "a::after { content: \"x\" }";
+        let escaped = PreparedBody::new(Some("text/css"), None, css.as_bytes());
+        assert_eq!(escaped.text(), css);
+        // The text, and the literal with its quotes and two backslashes.
+        assert_eq!(escaped.memory_bytes(), css.len() + (css.len() + 2 + 2));
     }
 
     #[test]

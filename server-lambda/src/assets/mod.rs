@@ -47,8 +47,9 @@ struct Variant {
     etag: OnceLock<HeaderValue>,
     /// The content, kept after the first read when it is small and the budget allows.
     cached: OnceLock<Bytes>,
-    /// The kept content as the response JSON's body, worked out once when the budget allows.
-    prepared: OnceLock<Arc<PreparedBody>>,
+    /// The kept content as the response JSON's body, worked out once: `None` when the budget
+    /// had no room for it (the response JSON is then encoded per request, as for big files).
+    prepared: OnceLock<Option<Arc<PreparedBody>>>,
 }
 
 /// A file and its precompressed twins.
@@ -101,7 +102,7 @@ impl SiteAssets {
         self.files().is_empty()
     }
 
-    /// How many bytes of file content are held in memory now.
+    /// How many bytes of file content and prepared response bodies are held in memory now.
     pub fn cached_bytes(&self) -> usize {
         self.cached_bytes.load(Ordering::Relaxed)
     }
@@ -187,8 +188,9 @@ impl SiteAssets {
         Ok(content)
     }
 
-    /// The response body prepared from a variant's kept `content`, made on its first use when
-    /// the budget allows; `None` for content that is not kept.
+    /// The response body prepared from a variant's kept `content`, made on its first use and
+    /// kept when the budget allows; `None` for content that is not kept, or whose body did not
+    /// fit the budget before.
     fn prepare(
         &self,
         asset: &Asset,
@@ -199,19 +201,23 @@ impl SiteAssets {
         if kept.as_ptr() != content.as_ptr() {
             return None;
         }
-        if let Some(body) = variant.prepared.get() {
-            return Some(Arc::clone(body));
+        if let Some(prepared) = variant.prepared.get() {
+            return prepared.clone();
         }
         let content_type = asset.content_type.to_str().ok();
         let body = Arc::new(PreparedBody::new(content_type, variant.encoding, content));
-        if !self.reserve(body.memory_bytes()) {
-            return None;
+        let size = body.memory_bytes();
+        let fits = self.reserve(size);
+        if variant
+            .prepared
+            .set(fits.then(|| Arc::clone(&body)))
+            .is_err()
+            && fits
+        {
+            // Another thread decided first.
+            self.cached_bytes.fetch_sub(size, Ordering::Relaxed);
         }
-        if variant.prepared.set(Arc::clone(&body)).is_err() {
-            // Another thread prepared it first.
-            self.cached_bytes
-                .fetch_sub(body.memory_bytes(), Ordering::Relaxed);
-        }
+        // This response uses it either way: the work is done.
         Some(body)
     }
 

@@ -151,8 +151,8 @@ fn small_files_stay_in_memory_within_the_budget_and_big_ones_are_read_each_time(
     assert_eq!(content(get(&assets, "/photo.jpg", &[]).unwrap()), big);
     assert_eq!(assets.cached_bytes(), 0, "too big to keep");
     assert_eq!(content(get(&assets, "/small.css", &[]).unwrap()), b"p{}");
-    // The content, then its response body: `p{}` (3) and the literal `"p{}"` (5).
-    assert_eq!(assets.cached_bytes(), 3 + 3 + 5);
+    // The content `p{}`, then its response body, the literal `"p{}"`.
+    assert_eq!(assets.cached_bytes(), 3 + 5);
     site.write("small.css", b"changed");
     assert_eq!(
         content(get(&assets, "/small.css", &[]).unwrap()),
@@ -264,4 +264,40 @@ fn kept_files_carry_their_prepared_response_body_and_big_ones_none() {
     }
     let photo = get(&assets, "/photo.jpg", &[]).unwrap();
     assert!(photo.extensions().get::<Prepared>().is_none());
+}
+
+#[test]
+fn a_body_the_budget_has_no_room_for_is_used_once_and_never_prepared_again() {
+    let site = tempdir::TempSite::new();
+    // Contents of 300 KiB and their base64 bodies (400 KiB) fill the budget: a later file's
+    // content still fits once its body no longer does.
+    let image = vec![b'm'; 300 * 1024];
+    let files = CACHE_BUDGET_BYTES / image.len() + 1;
+    for n in 0..files {
+        site.write(&format!("img/{n}.png"), &image);
+    }
+    let assets = SiteAssets::at(&site.path);
+    let prepared = |path: &str| {
+        get(&assets, path, &[])
+            .unwrap()
+            .extensions()
+            .get::<Prepared>()
+            .is_some()
+    };
+
+    let mut used_once = 0;
+    for n in 0..files {
+        let path = format!("/img/{n}.png");
+        let first = prepared(&path);
+        let second = prepared(&path);
+        assert!(assets.cached_bytes() <= CACHE_BUDGET_BYTES);
+        if first && !second {
+            used_once += 1;
+        }
+        assert!(
+            first || !second,
+            "{path}: prepared later than its first answer"
+        );
+    }
+    assert!(used_once > 0, "no file was kept without its body");
 }
