@@ -3,8 +3,6 @@
 
 mod common;
 
-use std::io::Read as _;
-
 use common::*;
 use serde_json::Value;
 use server_lambda::AlbHandler;
@@ -27,14 +25,6 @@ fn with_header(
     headers.retain(|(existing, _)| *existing != name);
     headers.push((name, value));
     headers
-}
-
-fn gunzip(bytes: &[u8]) -> Vec<u8> {
-    let mut decoded = Vec::new();
-    flate2::read::GzDecoder::new(bytes)
-        .read_to_end(&mut decoded)
-        .unwrap();
-    decoded
 }
 
 #[tokio::test]

@@ -82,11 +82,14 @@ impl Prepared {
     /// still the same buffer (a layer that rewrote the body, compression say, made another
     /// one) and the final headers do not ask base64 of a body prepared as text.
     pub fn body_for(&self, bytes: &Bytes, headers_need_base64: bool) -> Option<ResponseBody> {
-        let same_buffer =
-            bytes.as_ptr() == self.source.as_ptr() && bytes.len() == self.source.len();
-        (same_buffer && (self.body.is_base64_encoded || !headers_need_base64))
+        (same_buffer(bytes, &self.source) && (self.body.is_base64_encoded || !headers_need_base64))
             .then(|| ResponseBody(Repr::Prepared(Arc::clone(&self.body))))
     }
+}
+
+/// Whether `a` and `b` are the same bytes in memory (clones of one buffer), not just equal ones.
+pub fn same_buffer(a: &Bytes, b: &Bytes) -> bool {
+    a.as_ptr() == b.as_ptr() && a.len() == b.len()
 }
 
 impl ResponseBody {

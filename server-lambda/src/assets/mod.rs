@@ -20,7 +20,7 @@ use std::sync::{Arc, OnceLock};
 use axum::body::{Body, Bytes};
 use http::{HeaderMap, HeaderValue, Method, Response, StatusCode, header};
 
-use crate::alb::response_body::{Prepared, PreparedBody};
+use crate::alb::response_body::{Prepared, PreparedBody, same_buffer};
 use negotiation::{accepted_encodings, content_type_of, none_match};
 
 mod negotiation;
@@ -197,8 +197,7 @@ impl SiteAssets {
         variant: &Variant,
         content: &Bytes,
     ) -> Option<Arc<PreparedBody>> {
-        let kept = variant.cached.get()?;
-        if kept.as_ptr() != content.as_ptr() {
+        if !same_buffer(variant.cached.get()?, content) {
             return None;
         }
         if let Some(prepared) = variant.prepared.get() {

@@ -411,6 +411,16 @@ pub fn gzip(bytes: &[u8]) -> Vec<u8> {
     encoder.finish().unwrap()
 }
 
+/// Decompresses gzip bytes.
+pub fn gunzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Read as _;
+    let mut decoded = Vec::new();
+    flate2::read::GzDecoder::new(bytes)
+        .read_to_end(&mut decoded)
+        .unwrap();
+    decoded
+}
+
 /// Values of a header in an echo response.
 pub fn echoed_header(echo: &Value, name: &str) -> Vec<String> {
     echo["headers"]
